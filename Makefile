@@ -1,0 +1,50 @@
+# `make run` serves the app on http://127.0.0.1:8000 (SQLite unless DATABASE_URL is set);
+# `make test` runs every test against Postgres and Redis (DATABASE_URL, REDIS_URL).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+
+# Defaults for the test suite; set them empty (make test DATABASE_URL= REDIS_URL=) for
+# the embedded SQLite + in-process mode.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/finance
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+
+.PHONY: run test test-sqlite lint bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+run: venv
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
+	@echo
+	@echo "  Finance service on http://127.0.0.1:8000/admin/  (API: /api/v1/, docs: /api/docs/)"
+	@echo "  Log in as  demo / demo-password"
+	@echo
+	DEBUG=$${DEBUG:-1} $(BIN)/uvicorn config.asgi:application --host 127.0.0.1 --port 8000 --no-access-log
+
+test: venv
+	DATABASE_URL=$${DATABASE_URL-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL-$(TEST_REDIS_URL)} \
+	SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} $(BIN)/pytest $(PYTEST_ARGS)
+
+test-sqlite: venv
+	DATABASE_URL= REDIS_URL= SECRET_KEY=test-only-secret-key $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: venv
+	DATABASE_URL=$${DATABASE_URL-$(TEST_DATABASE_URL)} SECRET_KEY=bench-only-secret-key \
+	$(BIN)/python -m loadtest.bench_eventstore
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis test-artifacts

@@ -1,0 +1,17 @@
+"""The Celery application: a worker runs the tasks, exactly one beat schedules them."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("finance")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "snapshot-due-streams": {"task": "finance.tasks.snapshot_due_streams", "schedule": 60.0},
+    "publish-feed": {"task": "finance.tasks.publish_feed", "schedule": 5.0},
+    "purge-idempotency-keys": {"task": "finance.tasks.purge_idempotency_keys", "schedule": 3600.0},
+}

@@ -1,0 +1,36 @@
+"""API tokens: ``Authorization: Token <key>``; the database holds only their SHA-256."""
+
+import hashlib
+import secrets
+
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
+
+from finance.api import request_context
+from finance.models import ApiToken
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def issue_token(user) -> str:
+    """Create a token for the user and return its key (shown once, never stored)."""
+    key = secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, key_hash=_digest(key))
+    return key
+
+
+class HashedTokenAuthentication(TokenAuthentication):
+    keyword = "Token"
+    model = ApiToken
+
+    def authenticate_credentials(self, key):
+        try:
+            token = ApiToken.objects.select_related("user").get(key_hash=_digest(key))
+        except ApiToken.DoesNotExist:
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        request_context.set_user(token.user.get_username())
+        return token.user, token

@@ -1,0 +1,141 @@
+"""Load aggregates from the event store (newest usable snapshot + later events) and save
+their new events (several aggregates in one atomic append)."""
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import transaction
+
+from finance import metrics
+from finance.api import request_context
+from finance.domain import events as domain_events
+from finance.domain.aggregate import Aggregate
+from finance.domain.chart import ChartOfAccounts
+from finance.domain.invoice import Invoice
+from finance.domain.journal import JournalEntry
+from finance.domain.numbering import InvoiceNumbering
+from finance.domain.payment import Payment
+from finance.domain.periods import Periods
+from finance.eventstore import store, upcasting
+
+logger = logging.getLogger(__name__)
+
+AGGREGATE_TYPES: dict[str, type[Aggregate]] = {
+    cls.TYPE: cls for cls in (ChartOfAccounts, Periods, JournalEntry, Invoice, Payment, InvoiceNumbering)
+}
+_SNAPSHOT_CANDIDATES = 3
+
+A = TypeVar("A", bound=Aggregate)
+
+
+def to_domain_event(recorded: store.RecordedEvent) -> domain_events.DomainEvent:
+    cls = domain_events.event_class(recorded.type)
+    data = recorded.data
+    if recorded.schema_version != cls.SCHEMA_VERSION:
+        data = upcasting.upcast_event(recorded.type, data, recorded.schema_version, cls.SCHEMA_VERSION)
+    return domain_events.from_data(recorded.type, data)
+
+
+def _from_snapshot(cls: type[Aggregate], snapshot: store.StoredSnapshot) -> Aggregate | None:
+    """The aggregate at the snapshot's version, or None if the snapshot is unusable."""
+    if not store.snapshot_is_intact(snapshot):
+        logger.warning("snapshot damaged, replaying", extra={"stream": snapshot.stream_id, "version": snapshot.version})
+        return None
+    state = snapshot.state
+    if snapshot.schema_version != cls.SCHEMA_VERSION:
+        state = upcasting.upcast_snapshot(cls.TYPE, state, snapshot.schema_version, cls.SCHEMA_VERSION)
+        if state is None:
+            return None
+    try:
+        return cls.from_state(state, snapshot.version)
+    except (KeyError, TypeError, ValueError):
+        logger.warning("snapshot unreadable, replaying", extra={"stream": snapshot.stream_id}, exc_info=True)
+        return None
+
+
+def load(cls: type[A], aggregate_id: str, *, use_snapshots: bool = True) -> A:
+    """The aggregate as of its last event; version 0 when the stream does not exist."""
+    started = time.perf_counter()
+    stream_id = cls.stream_id_for(aggregate_id)
+    aggregate = None
+    if use_snapshots:
+        for snapshot in store.snapshots_of(stream_id, limit=_SNAPSHOT_CANDIDATES):
+            aggregate = _from_snapshot(cls, snapshot)
+            if aggregate is not None:
+                break
+    source = "snapshot" if aggregate is not None else "replay"
+    if aggregate is None:
+        aggregate = cls(id=aggregate_id)
+    recorded = store.read_stream(stream_id, after_version=aggregate.version)
+    for item in recorded:
+        aggregate.apply(to_domain_event(item))
+    if recorded:
+        aggregate.version = recorded[-1].version
+    metrics.observe_load(cls.TYPE, source, time.perf_counter() - started, len(recorded))
+    return aggregate
+
+
+def save(aggregates: Sequence[Aggregate], *, actor: str) -> list[store.RecordedEvent]:
+    """Append the pending events of every aggregate atomically, each at the version it
+    was loaded at. Raises ``store.ConcurrencyConflict`` (and saves nothing) if any moved."""
+    context = request_context.current()
+    metadata = {
+        "actor": actor,
+        "request_id": context.request_id,
+        "correlation_id": context.correlation_id,
+        "causation_id": context.causation_id,
+    }
+    appends = [
+        store.Append(
+            stream_id=aggregate.stream_id,
+            stream_type=aggregate.TYPE,
+            expected_version=aggregate.version,
+            events=[store.NewEvent(e.type_name(), e.SCHEMA_VERSION, e.to_data()) for e in aggregate.pending],
+        )
+        for aggregate in aggregates
+        if aggregate.pending
+    ]
+    recorded = store.append(appends, metadata=metadata)
+    every = settings.FINANCE_SNAPSHOT_EVERY
+    for aggregate in aggregates:
+        if not aggregate.pending:
+            continue
+        old_version = aggregate.version
+        aggregate.version += len(aggregate.pending)
+        aggregate.pending.clear()
+        metrics.EVENTS_APPENDED.labels(aggregate=aggregate.TYPE).inc(aggregate.version - old_version)
+        if aggregate.version // every > old_version // every:
+            _enqueue_snapshot_after_commit(aggregate.stream_id, aggregate.TYPE)
+    return recorded
+
+
+def _enqueue_snapshot_after_commit(stream_id: str, stream_type: str) -> None:
+    def enqueue() -> None:
+        from finance import tasks
+
+        try:
+            tasks.snapshot_stream.delay(stream_id, stream_type)
+        except Exception:
+            # The beat task finds every stream that is due, so nothing is lost.
+            logger.warning("snapshot enqueue failed", extra={"stream": stream_id}, exc_info=True)
+
+    transaction.on_commit(enqueue)
+
+
+def snapshot(stream_id: str, stream_type: str) -> bool:
+    """Write a snapshot of the stream from a fresh load (never from an object a request
+    has been mutating). Idempotent. True if a new snapshot row was written."""
+    cls = AGGREGATE_TYPES[stream_type]
+    aggregate_id = stream_id[len(cls.TYPE) + 1 :]
+    aggregate = load(cls, aggregate_id)
+    if aggregate.version == 0:
+        return False
+    written = store.write_snapshot(
+        stream_id, version=aggregate.version, schema_version=cls.SCHEMA_VERSION, state=aggregate.to_state()
+    )
+    if written:
+        metrics.SNAPSHOTS_WRITTEN.labels(aggregate=stream_type).inc()
+    return written

@@ -1,0 +1,244 @@
+"""Read-only queries behind the reports. Amounts leave here as strings at their
+currency's scale; sums are exact (SQL numeric on Postgres)."""
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from finance.domain import money
+from finance.domain.chart import DEBIT_NORMAL
+from ledger import models
+
+ZERO = Decimal(0)
+AGING_BUCKETS = ("current", "days_1_30", "days_31_60", "days_61_90", "over_90")
+
+
+def _fmt(amount: Decimal, currency: str) -> str:
+    return money.fmt(amount, currency)
+
+
+def account_version(code: str) -> int | None:
+    return models.Account.objects.filter(code=code).values_list("version", flat=True).first()
+
+
+def account_balance_is_zero(code: str) -> bool:
+    return not (
+        models.AccountDailyTotal.objects.filter(account=code)
+        .values("currency")
+        .annotate(debit=Sum("debit"), credit=Sum("credit"))
+        .exclude(debit=F("credit"))
+        .exists()
+    )
+
+
+def _totals_by_account(*, date_from: date | None = None, date_to: date | None = None):
+    """{(account, currency): (debit, credit)} over the days in range."""
+    rows = models.AccountDailyTotal.objects.all()
+    if date_from:
+        rows = rows.filter(date__gte=date_from)
+    if date_to:
+        rows = rows.filter(date__lte=date_to)
+    return {
+        (row["account"], row["currency"]): (row["debit"], row["credit"])
+        for row in rows.values("account", "currency").annotate(debit=Sum("debit"), credit=Sum("credit"))
+    }
+
+
+def _accounts() -> dict[str, models.Account]:
+    return {account.code: account for account in models.Account.objects.all()}
+
+
+def trial_balance(as_of: date) -> dict:
+    accounts = _accounts()
+    rows, totals = [], defaultdict(lambda: [ZERO, ZERO])
+    for (code, currency), (debit, credit) in sorted(_totals_by_account(date_to=as_of).items()):
+        account = accounts.get(code)
+        rows.append(
+            {
+                "account": code,
+                "name": account.name if account else "",
+                "type": account.type if account else "",
+                "currency": currency,
+                "debit": _fmt(debit, currency),
+                "credit": _fmt(credit, currency),
+                "balance": _fmt(debit - credit, currency),
+            }
+        )
+        totals[currency][0] += debit
+        totals[currency][1] += credit
+    return {
+        "as_of": as_of.isoformat(),
+        "rows": rows,
+        "totals": {c: {"debit": _fmt(d, c), "credit": _fmt(k, c)} for c, (d, k) in sorted(totals.items())},
+    }
+
+
+def _normal_balance(account_type: str, debit: Decimal, credit: Decimal) -> Decimal:
+    return debit - credit if account_type in DEBIT_NORMAL else credit - debit
+
+
+def balance_sheet(as_of: date) -> dict:
+    """Assets = liabilities + equity + earnings not yet closed to equity, per currency."""
+    accounts = _accounts()
+    sections = {"asset": [], "liability": [], "equity": []}
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for (code, currency), (debit, credit) in sorted(_totals_by_account(date_to=as_of).items()):
+        account = accounts.get(code)
+        if account is None:
+            continue
+        balance = _normal_balance(account.type, debit, credit)
+        if account.type in sections:
+            sections[account.type].append(
+                {"account": code, "name": account.name, "currency": currency, "balance": _fmt(balance, currency)}
+            )
+            sums[currency][account.type] += balance
+        else:  # revenue and expense: this year's result until closed into equity
+            sums[currency]["earnings"] += credit - debit
+    totals = {}
+    for currency, figures in sorted(sums.items()):
+        liabilities_and_equity = figures["liability"] + figures["equity"] + figures["earnings"]
+        totals[currency] = {
+            "assets": _fmt(figures["asset"], currency),
+            "liabilities": _fmt(figures["liability"], currency),
+            "equity": _fmt(figures["equity"], currency),
+            "retained_earnings": _fmt(figures["earnings"], currency),
+            "liabilities_and_equity": _fmt(liabilities_and_equity, currency),
+        }
+    return {"as_of": as_of.isoformat(), "sections": sections, "totals": totals}
+
+
+def income_statement(date_from: date, date_to: date) -> dict:
+    accounts = _accounts()
+    sections = {"revenue": [], "expense": []}
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for (code, currency), (debit, credit) in sorted(_totals_by_account(date_from=date_from, date_to=date_to).items()):
+        account = accounts.get(code)
+        if account is None or account.type not in sections:
+            continue
+        amount = _normal_balance(account.type, debit, credit)
+        sections[account.type].append(
+            {"account": code, "name": account.name, "currency": currency, "amount": _fmt(amount, currency)}
+        )
+        sums[currency][account.type] += amount
+    totals = {
+        currency: {
+            "revenue": _fmt(f["revenue"], currency),
+            "expenses": _fmt(f["expense"], currency),
+            "net_income": _fmt(f["revenue"] - f["expense"], currency),
+        }
+        for currency, f in sorted(sums.items())
+    }
+    return {"from": date_from.isoformat(), "to": date_to.isoformat(), "sections": sections, "totals": totals}
+
+
+def _sum_of(model, field: str, link: str, as_of: date):
+    return Coalesce(
+        Subquery(
+            model.objects.filter(**{link: OuterRef("pk")}, date__lte=as_of)
+            .values(link)
+            .annotate(total=Sum(field))
+            .values("total")
+        ),
+        Value(ZERO),
+        output_field=DecimalField(max_digits=19, decimal_places=4),
+    )
+
+
+def _bucket(days_overdue: int) -> str:
+    if days_overdue <= 0:
+        return "current"
+    if days_overdue <= 30:
+        return "days_1_30"
+    if days_overdue <= 60:
+        return "days_31_60"
+    if days_overdue <= 90:
+        return "days_61_90"
+    return "over_90"
+
+
+def ar_aging(as_of: date) -> dict:
+    """Outstanding of issued invoices by days past due, and each customer's unapplied
+    payments (negative), as of a date. The totals equal the receivable's balance."""
+    rows: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    invoices = (
+        models.Invoice.objects.filter(number__isnull=False, issue_date__lte=as_of)
+        .exclude(void_date__lte=as_of)
+        .annotate(paid=_sum_of(models.Allocation, "amount", "invoice", as_of))
+        .values_list("customer", "currency", "total", "paid", "due_date")
+    )
+    for customer, currency, total, paid, due_date in invoices:
+        outstanding = total - paid
+        if outstanding:
+            rows[(customer, currency)][_bucket((as_of - due_date).days)] += outstanding
+    payments = (
+        models.Payment.objects.filter(date__lte=as_of)
+        .annotate(
+            allocated_by=_sum_of(models.Allocation, "amount", "payment", as_of),
+            refunded_by=_sum_of(models.Refund, "amount", "payment", as_of),
+        )
+        .values_list("customer", "currency", "amount", "allocated_by", "refunded_by")
+    )
+    for customer, currency, amount, allocated, refunded in payments:
+        unapplied = amount - allocated - refunded
+        if unapplied:
+            rows[(customer, currency)]["unapplied"] -= unapplied
+    columns = (*AGING_BUCKETS, "unapplied")
+    out, totals = [], defaultdict(lambda: defaultdict(lambda: ZERO))
+    for (customer, currency), figures in sorted(rows.items()):
+        total = sum((figures[c] for c in columns), ZERO)
+        row = {"customer": customer, "currency": currency}
+        row.update({c: _fmt(figures[c], currency) for c in columns})
+        row["total"] = _fmt(total, currency)
+        out.append(row)
+        for c in columns:
+            totals[currency][c] += figures[c]
+        totals[currency]["total"] += total
+    return {
+        "as_of": as_of.isoformat(),
+        "rows": out,
+        "totals": {
+            currency: {c: _fmt(figures[c], currency) for c in (*columns, "total")}
+            for currency, figures in sorted(totals.items())
+        },
+    }
+
+
+def account_statement(code: str, *, currency: str, date_from: date | None, date_to: date | None) -> dict:
+    """Lines of one account in one currency with a running balance (debit positive)."""
+    opening = ZERO
+    if date_from:
+        before = models.AccountDailyTotal.objects.filter(account=code, currency=currency, date__lt=date_from).aggregate(
+            debit=Sum("debit"), credit=Sum("credit")
+        )
+        opening = (before["debit"] or ZERO) - (before["credit"] or ZERO)
+    lines = models.JournalLine.objects.filter(account=code, currency=currency).select_related("entry")
+    if date_from:
+        lines = lines.filter(date__gte=date_from)
+    if date_to:
+        lines = lines.filter(date__lte=date_to)
+    balance, out = opening, []
+    for line in lines.order_by("date", "entry__recorded_seq", "line_no"):
+        balance += line.debit - line.credit
+        out.append(
+            {
+                "date": line.date.isoformat(),
+                "entry": str(line.entry_id),
+                "description": line.entry.description,
+                "memo": line.memo,
+                "debit": _fmt(line.debit, currency),
+                "credit": _fmt(line.credit, currency),
+                "balance": _fmt(balance, currency),
+            }
+        )
+    return {
+        "account": code,
+        "currency": currency,
+        "from": date_from.isoformat() if date_from else None,
+        "to": date_to.isoformat() if date_to else None,
+        "opening_balance": _fmt(opening, currency),
+        "lines": out,
+        "closing_balance": _fmt(balance, currency),
+    }
