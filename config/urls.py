@@ -7,5 +7,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("", include("django_prometheus.urls")),
+    # Reports and the live activity page of the back office, next to the admin's own pages.
+    path("admin/", include("ledger.admin.urls")),
     path("admin/", admin.site.urls),
 ]
