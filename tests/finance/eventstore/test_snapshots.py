@@ -68,8 +68,9 @@ def tally_registered(monkeypatch):
 
 
 def append_raw(stream_id: str, stream_type: str, version: int, event_type: str, schema: int, data: dict) -> None:
-    store.append([store.Append(stream_id, stream_type, version, [store.NewEvent(event_type, schema, data)])],
-                 metadata=META)
+    store.append(
+        [store.Append(stream_id, stream_type, version, [store.NewEvent(event_type, schema, data)])], metadata=META
+    )
 
 
 # --- snapshot + tail equals full replay ---------------------------------------------
@@ -214,7 +215,9 @@ def test_the_beat_task_snapshots_due_streams_once(settings, tally_registered):
 def test_an_append_crossing_the_threshold_enqueues_a_snapshot_after_commit(settings, monkeypatch, tally_registered):
     settings.FINANCE_SNAPSHOT_EVERY = 3
     enqueued = []
-    monkeypatch.setattr(tasks.snapshot_stream, "delay", lambda *args: enqueued.append(args) or tasks.snapshot_stream(*args))
+    monkeypatch.setattr(
+        tasks.snapshot_stream, "delay", lambda *args: enqueued.append(args) or tasks.snapshot_stream(*args)
+    )
     tally = Tally(id=str(uuid.uuid4()))
     tally.add(Decimal(1), "a")
     tally.add(Decimal(1), "b")
