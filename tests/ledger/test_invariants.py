@@ -29,13 +29,23 @@ currencies = st.sampled_from(["USD", "USD", "EUR"])
 picks = st.integers(min_value=0, max_value=10_000)
 
 commands = st.one_of(
-    st.tuples(st.just("entry"), days, currencies, st.lists(
-        st.tuples(st.sampled_from(ACCOUNTS), st.booleans(), amounts), min_size=1, max_size=4)),
+    st.tuples(
+        st.just("entry"),
+        days,
+        currencies,
+        st.lists(st.tuples(st.sampled_from(ACCOUNTS), st.booleans(), amounts), min_size=1, max_size=4),
+    ),
     st.tuples(st.just("balanced"), days, currencies, st.sampled_from(ACCOUNTS), st.sampled_from(ACCOUNTS), amounts),
-    st.tuples(st.just("invoice"), days, currencies, st.sampled_from(["ACME", "Globex"]), amounts,
-              st.sampled_from(["0", "0.2", "0.075"]), st.booleans()),
-    st.tuples(st.just("payment"), days, currencies, st.sampled_from(["ACME", "Globex"]), amounts,
-              st.none() | picks),
+    st.tuples(
+        st.just("invoice"),
+        days,
+        currencies,
+        st.sampled_from(["ACME", "Globex"]),
+        amounts,
+        st.sampled_from(["0", "0.2", "0.075"]),
+        st.booleans(),
+    ),
+    st.tuples(st.just("payment"), days, currencies, st.sampled_from(["ACME", "Globex"]), amounts, st.none() | picks),
     st.tuples(st.just("allocate"), picks, picks, amounts),
     st.tuples(st.just("refund"), picks, amounts, days),
     st.tuples(st.just("void"), picks),
@@ -54,23 +64,37 @@ def run(command, known: dict[str, list[str]]) -> None:
     if kind == "entry":
         day, currency, lines = args
         services.journal_entry_post(
-            date=day, description="random", currency=currency, actor="prop",
-            lines=[LineInput(account=a, debit=x if is_debit else None, credit=None if is_debit else x)
-                   for a, is_debit, x in lines],
+            date=day,
+            description="random",
+            currency=currency,
+            actor="prop",
+            lines=[
+                LineInput(account=a, debit=x if is_debit else None, credit=None if is_debit else x)
+                for a, is_debit, x in lines
+            ],
         )
     elif kind == "balanced":
         day, currency, debit, credit, amount = args
         entry = services.journal_entry_post(
-            date=day, description="balanced", currency=currency, actor="prop",
+            date=day,
+            description="balanced",
+            currency=currency,
+            actor="prop",
             lines=[LineInput(account=debit, debit=amount), LineInput(account=credit, credit=amount)],
         )
         known["entries"].append(entry.id)
     elif kind == "invoice":
         day, currency, customer, price, rate, issue = args
         invoice = services.invoice_create(
-            customer=customer, currency=currency, due_date=day + timedelta(days=30), actor="prop",
-            lines=[InvoiceLineInput(description="x", quantity=Decimal("1.5"), unit_price=price, account="4000",
-                                    tax_rate=Decimal(rate))],
+            customer=customer,
+            currency=currency,
+            due_date=day + timedelta(days=30),
+            actor="prop",
+            lines=[
+                InvoiceLineInput(
+                    description="x", quantity=Decimal("1.5"), unit_price=price, account="4000", tax_rate=Decimal(rate)
+                )
+            ],
         )
         known["invoices"].append(invoice.id)
         if issue:
@@ -79,8 +103,15 @@ def run(command, known: dict[str, list[str]]) -> None:
         day, currency, customer, amount, invoice_pick = args
         invoice = pick(known["invoices"], invoice_pick) if invoice_pick is not None else None
         allocations = [AllocationInput(invoice=invoice, amount=amount / 2)] if invoice and amount > 0 else []
-        payment = services.payment_record(customer=customer, amount=amount, currency=currency, date=day,
-                                          deposit_account="1000", allocations=allocations, actor="prop")
+        payment = services.payment_record(
+            customer=customer,
+            amount=amount,
+            currency=currency,
+            date=day,
+            deposit_account="1000",
+            allocations=allocations,
+            actor="prop",
+        )
         known["payments"].append(payment.id)
     elif kind == "allocate":
         payment, invoice, amount = pick(known["payments"], args[0]), pick(known["invoices"], args[1]), args[2]
@@ -131,14 +162,16 @@ def assert_books_hold() -> None:
         if cls in (Invoice, Payment, JournalEntry):
             aggregate_id = stream_id[len(cls.TYPE) + 1 :]
             repository.snapshot(stream_id, stream_type)
-            assert repository.load(cls, aggregate_id).to_state() == repository.load(
-                cls, aggregate_id, use_snapshots=False
-            ).to_state()
+            assert (
+                repository.load(cls, aggregate_id).to_state()
+                == repository.load(cls, aggregate_id, use_snapshots=False).to_state()
+            )
 
 
 @pytest.mark.django_db
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(history=st.lists(commands, min_size=1, max_size=25))
 def test_random_commands_keep_every_invariant(chart, history):
     known: dict[str, list[str]] = {"entries": [], "invoices": [], "payments": []}
