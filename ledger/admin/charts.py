@@ -10,7 +10,7 @@ from django.utils.safestring import SafeString
 from ledger.admin.display import amount
 
 WIDTH, HEIGHT = 640, 260
-MARGIN_TOP, MARGIN_BOTTOM, MARGIN_SIDE = 24, 40, 16
+MARGIN_TOP, MARGIN_BOTTOM, MARGIN_SIDE = 24, 56, 16
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def bar_chart(values: list[tuple[str, Decimal]], *, currency: str, title: str) -
                 _px((bar.y - 4) if not bar.negative else (bar.y + bar.height + 14)),
                 amount(bar.value, currency),
                 _px(bar.x + bar.width / 2),
-                HEIGHT - 12,
+                HEIGHT - 8,
                 bar.label,
             )
             for bar in bars

@@ -55,10 +55,11 @@ class OverdueFilter(admin.SimpleListFilter):
 class AllocationInline(admin.TabularInline):
     model = models.Allocation
     fk_name = "invoice"
-    fields = ("seq", "payment_link", "allocated", "date")
+    fields = ("payment_link", "allocated", "date")
     readonly_fields = fields
     can_delete = False
     extra = 0
+    template = "admin/ledger/includes/readonly_tabular.html"
     ordering = ("seq",)
     verbose_name = "payment allocated"
     verbose_name_plural = "payments allocated"
@@ -141,9 +142,12 @@ class InvoiceAdmin(BooksAdmin):
     def status_label(self, invoice):
         return invoice.status.replace("_", " ")
 
-    @admin.display(description="overdue", boolean=True)
+    @admin.display(description="overdue")
     def overdue(self, invoice):
-        return invoice.status in OPEN_STATUSES and invoice.due_date < today()
+        days = (today() - invoice.due_date).days
+        if invoice.status in OPEN_STATUSES and days > 0:
+            return f"{days} day{'s' if days != 1 else ''}"
+        return "—"
 
     @admin.display(description="total")
     def total_amount(self, invoice):

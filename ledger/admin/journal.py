@@ -71,6 +71,7 @@ class JournalLineInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
     extra = 0
+    template = "admin/ledger/includes/readonly_tabular.html"
     ordering = ("line_no",)
 
     def has_add_permission(self, request, obj=None):

@@ -11,8 +11,9 @@ from finance.eventstore import feed
 from finance.eventstore.serialization import event_dict
 
 LIVE_PERMISSION = "finance.view_event"
-# The public contract (docs: api.md): every committed event, in order, its position as id.
+# The public contract (api.md): the live stream, and the feed to read "after a position".
 STREAM_PATH = "/api/v1/events/stream/"
+FEED_PATH = "/api/v1/events/"
 RECENT = 50
 _PAGES = {"invoice": "invoice", "payment": "payment", "journal": "journalentry"}
 
@@ -43,8 +44,8 @@ def live_activity(request):
         "events": [_row(e) for e in reversed(events)],
         "last_position": events[-1].position if events else last,
         "stream_path": STREAM_PATH,
+        "feed_path": FEED_PATH,
         "page_urls": page_urls(),
-        "channel": feed.CHANNEL,
     }
     return TemplateResponse(request, "admin/live_activity.html", context)
 

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from finance import services
+from finance.domain import money
 from finance.domain.payment import Payment as PaymentAggregate
 from finance.services.payments import AllocationInput
 from ledger import models
@@ -33,6 +34,7 @@ class PaymentStatusFilter(admin.SimpleListFilter):
 class _ReadOnlyInline(admin.TabularInline):
     can_delete = False
     extra = 0
+    template = "admin/ledger/includes/readonly_tabular.html"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -66,7 +68,7 @@ class PaymentAllocationInline(_ReadOnlyInline):
 
 class RefundInline(_ReadOnlyInline):
     model = models.Refund
-    fields = ("seq", "refunded", "date", "reason", "entry_link")
+    fields = ("refunded", "date", "reason", "entry_link")
     readonly_fields = fields
     ordering = ("seq",)
 
@@ -168,8 +170,8 @@ class PaymentAdmin(BooksAdmin):
             initial = {
                 "customer": invoice.customer,
                 "currency": invoice.currency,
-                "amount": invoice.outstanding,
-                "allocate": invoice.outstanding,
+                "amount": money.fmt(invoice.outstanding, invoice.currency),
+                "allocate": money.fmt(invoice.outstanding, invoice.currency),
                 "invoice": str(invoice.id),
             }
         form = forms.PaymentForm(request.POST or None, initial=initial)
@@ -219,7 +221,7 @@ class PaymentAdmin(BooksAdmin):
         )
         form = forms.AllocateForm(
             request.POST or None,
-            initial={"version": payment.version, "amount": payment.unallocated},
+            initial={"version": payment.version, "amount": money.fmt(payment.unallocated, payment.currency)},
             invoices=invoices,
         )
         if request.method == "POST" and form.is_valid():
