@@ -1,0 +1,218 @@
+"""How fast the back office's lists and reports render with 100,000 rows.
+
+Creates a scratch database (Django's test database machinery: ``test_<name>``, dropped
+at the end), posts 100,000 journal entries through ``journal_entries_post_batch`` (so
+the event store holds 100,000+ events), adds 100,000 invoices and 100,000 payments to
+their read models, then renders each page in process as an accountant, several times,
+and prints the median and 95th percentile with the query count.
+
+Invoices and payments are written to their read models in bulk rather than through the
+services: the lists read only those tables, and two hundred thousand commands would
+take an hour of this benchmark for no difference in what is measured.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/finance SECRET_KEY=x \\
+        .venv/bin/python -m loadtest.bench_admin [--rows 100000] [--repeat 15]
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth.models import Group, User  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings, setup_test_environment  # noqa: E402
+
+from finance import services  # noqa: E402
+from finance.domain.journal import LineInput  # noqa: E402
+from finance.services.journal import EntryInput  # noqa: E402
+from ledger import models  # noqa: E402
+
+START = date(2024, 1, 1)
+CUSTOMERS = [f"Customer {n:04d}" for n in range(2000)]
+CHART = [
+    ("1000", "Cash", "asset"),
+    ("1100", "Receivables", "asset"),
+    ("2200", "Sales tax payable", "liability"),
+    ("3000", "Owner's equity", "equity"),
+    ("4000", "Revenue", "revenue"),
+    ("5000", "Expenses", "expense"),
+    ("5100", "Travel", "expense"),
+    ("5200", "Software", "expense"),
+]
+
+
+def seed_entries(rows: int) -> float:
+    for code, name, type_ in CHART:
+        services.account_open(code=code, name=name, type=type_, parent=None, actor="bench")
+    started = time.perf_counter()
+    expenses = ["5000", "5100", "5200"]
+    for first in range(0, rows, 1000):
+        batch = [
+            EntryInput(
+                date=START + timedelta(days=n % 700),
+                description=f"Purchase {n}",
+                currency="USD",
+                lines=[
+                    LineInput(account=expenses[n % 3], debit=Decimal(f"{1 + n % 500}.{n % 100:02d}")),
+                    LineInput(account="1000", credit=Decimal(f"{1 + n % 500}.{n % 100:02d}")),
+                ],
+            )
+            for n in range(first, min(first + 1000, rows))
+        ]
+        services.journal_entries_post_batch(entries=batch, actor="bench")
+    return time.perf_counter() - started
+
+
+def seed_invoices_and_payments(rows: int) -> None:
+    now = datetime.now(UTC)
+    invoices, payments = [], []
+    for n in range(rows):
+        issued = START + timedelta(days=n % 700)
+        total = Decimal(f"{100 + n % 900}.00")
+        paid = total if n % 3 == 0 else Decimal(0)
+        status = "paid" if n % 3 == 0 else ("draft" if n % 10 == 1 else "issued")
+        invoices.append(
+            models.Invoice(
+                id=uuid.uuid4(),
+                number=None if status == "draft" else f"INV-{issued.year}-{n:06d}",
+                customer=CUSTOMERS[n % len(CUSTOMERS)],
+                currency="USD",
+                status=status,
+                lines=[],
+                subtotal=total,
+                tax=Decimal(0),
+                total=total,
+                amount_paid=paid,
+                outstanding=Decimal(0) if status in ("draft", "paid") else total,
+                issue_date=None if status == "draft" else issued,
+                due_date=issued + timedelta(days=30),
+                version=2,
+                created_at=now,
+                recorded_seq=n,
+            )
+        )
+        payments.append(
+            models.Payment(
+                id=uuid.uuid4(),
+                customer=CUSTOMERS[n % len(CUSTOMERS)],
+                amount=Decimal("50.00"),
+                currency="USD",
+                date=issued,
+                deposit_account="1000",
+                receivable_account="1100",
+                allocated=Decimal(0),
+                refunded=Decimal(0),
+                unallocated=Decimal("50.00"),
+                status="unallocated",
+                journal_entry=uuid.uuid4(),
+                version=1,
+                created_at=now,
+                recorded_seq=n,
+            )
+        )
+    models.Invoice.objects.bulk_create(invoices, batch_size=5000)
+    models.Payment.objects.bulk_create(payments, batch_size=5000)
+
+
+PAGES = {
+    "accounts": "/admin/ledger/account/",
+    "journal entries": "/admin/ledger/journalentry/",
+    "journal entries, one account": "/admin/ledger/journalentry/?account=5100",
+    "journal entries, one month": "/admin/ledger/journalentry/?date__year=2024&date__month=6",
+    "journal entries, search": "/admin/ledger/journalentry/?q=Purchase+4242",
+    "invoices": "/admin/ledger/invoice/",
+    "invoices, overdue": "/admin/ledger/invoice/?overdue=yes",
+    "invoices, search customer": "/admin/ledger/invoice/?q=Customer+0042",
+    "payments": "/admin/ledger/payment/",
+    "events": "/admin/finance/event/",
+    "events, one type": "/admin/finance/event/?type=JournalEntryPosted",
+    "streams": "/admin/finance/stream/",
+    "chart of accounts": "/admin/ledger/account/chart/",
+    "trial balance": "/admin/reports/trial-balance/?as_of=2025-12-31",
+    "balance sheet": "/admin/reports/balance-sheet/?as_of=2025-12-31",
+    "income statement": "/admin/reports/income-statement/?date_from=2024-01-01&date_to=2025-12-31",
+    "account statement, one month": (
+        "/admin/reports/account-statement/?account=5100&date_from=2024-06-01&date_to=2024-06-30"
+    ),
+    "ar aging": "/admin/reports/ar-aging/?as_of=2025-12-31",
+}
+
+
+def report(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def measure(client: Client, url: str, repeat: int) -> tuple[float, float, int]:
+    client.get(url)  # warm caches, as a second visit would find them
+    times, queries = [], 0
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+        queries = len(captured)
+    times.sort()
+    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)], queries
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+
+    setup_test_environment()
+    settings.DEBUG = False
+    # Pages render with the manifest storage production uses, from a scratch collection.
+    static_root = tempfile.mkdtemp(prefix="bench-static-")
+    override_settings(STATIC_ROOT=static_root).enable()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        seconds = seed_entries(args.rows)
+        seed_invoices_and_payments(args.rows)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        user = User.objects.create_user("bench-accountant", is_staff=True)
+        user.groups.add(Group.objects.get(name="accountant"))
+        client = Client()
+        client.force_login(user)
+        report(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, {connection.vendor}")
+        report(f"date: {date.today().isoformat()}")
+        report(
+            f"seeded {args.rows} journal entries through the batch service in {seconds:.0f} s; "
+            f"{models.Invoice.objects.count()} invoices, {models.Payment.objects.count()} payments, "
+            f"{models.JournalEntry.objects.count()} entries"
+        )
+        report("| page | median ms | p95 ms | queries |\n|---|---|---|---|")
+        for name, url in PAGES.items():
+            median, p95, queries = measure(client, url, args.repeat)
+            report(f"| {name} | {median:.0f} | {p95:.0f} | {queries} |")
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        shutil.rmtree(static_root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
