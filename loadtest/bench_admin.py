@@ -199,7 +199,7 @@ def main() -> None:
         client = Client()
         client.force_login(user)
         report(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, {connection.vendor}")
-        report(f"date: {date.today().isoformat()}")
+        report(f"date: {date.today().isoformat()}, load average {os.getloadavg()[0]:.1f} when measuring began")
         report(
             f"seeded {args.rows} journal entries through the batch service in {seconds:.0f} s; "
             f"{models.Invoice.objects.count()} invoices, {models.Payment.objects.count()} payments, "

@@ -240,6 +240,9 @@ class AccountAdmin(BooksAdmin):
                     request,
                     f"Account {opened.code} {opened.name} opened.",
                     reverse("admin:ledger_account_change", args=[opened.code]),
+                    pk=opened.code,
+                    label=f"{opened.code} {opened.name}",
+                    added=True,
                 )
         return self.render_action(request, title="Open an account", form=form, submit="Open account")
 
@@ -261,7 +264,13 @@ class AccountAdmin(BooksAdmin):
                 form,
             )
             if updated is not None:
-                return self.done(request, f"Account {account.code} saved.", self.object_url(account))
+                return self.done(
+                    request,
+                    f"Account {account.code} saved.",
+                    self.object_url(account),
+                    pk=account.code,
+                    label=str(account),
+                )
         return self.render_action(
             request, title=f"Rename or move account {account.code}", form=form, obj=account, submit="Save"
         )
@@ -277,7 +286,13 @@ class AccountAdmin(BooksAdmin):
                 request, lambda actor: service(code=account.code, if_match=version, actor=actor), form
             )
             if done is not None:
-                return self.done(request, f"Account {account.code} {verb.lower()}d.", self.object_url(account))
+                return self.done(
+                    request,
+                    f"Account {account.code} {verb.lower()}d.",
+                    self.object_url(account),
+                    pk=account.code,
+                    label=str(account),
+                )
         return self.render_action(
             request,
             title=f"{verb} account {account.code}",

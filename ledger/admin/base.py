@@ -8,7 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.admin.utils import quote, unquote
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.forms import BaseForm, BaseFormSet
@@ -199,8 +201,20 @@ class BooksAdmin(admin.ModelAdmin):
             messages.error(request, _refusal(error))
             return None
 
-    def done(self, request, message: str, obj_url: str) -> HttpResponseRedirect:
+    def done(self, request, message: str, obj_url: str, *, pk, label: str, added: bool = False) -> HttpResponseRedirect:
+        """Tell the user, note the action under "Recent actions" on the admin index, and
+        go to the page that shows its result."""
         messages.success(request, message)
+        # The event store is the audit trail; this is only the admin's own list of what
+        # the user did lately, written after the service has committed.
+        LogEntry.objects.create(
+            user_id=request.user.pk,
+            content_type_id=ContentType.objects.get_for_model(self.model).pk,
+            object_id=str(pk),
+            object_repr=label[:200],
+            action_flag=ADDITION if added else CHANGE,
+            change_message=message,
+        )
         return HttpResponseRedirect(obj_url)
 
     def render_action(

@@ -256,6 +256,9 @@ class InvoiceAdmin(BooksAdmin):
                     request,
                     f"Draft invoice for {invoice.customer} saved.",
                     reverse("admin:ledger_invoice_change", args=[invoice.id]),
+                    pk=invoice.id,
+                    label=f"draft for {invoice.customer}",
+                    added=True,
                 )
         return self.render_action(
             request,
@@ -296,7 +299,7 @@ class InvoiceAdmin(BooksAdmin):
                 {"lines": FormsetRows(lines, used)},
             )
             if updated is not None:
-                return self.done(request, "Draft saved.", self.object_url(invoice))
+                return self.done(request, "Draft saved.", self.object_url(invoice), pk=invoice.id, label=str(invoice))
         return self.render_action(
             request,
             title=f"Edit draft invoice for {invoice.customer}",
@@ -321,7 +324,13 @@ class InvoiceAdmin(BooksAdmin):
                 form,
             )
             if issued is not None:
-                return self.done(request, f"Invoice {issued.number} issued and posted.", self.object_url(invoice))
+                return self.done(
+                    request,
+                    f"Invoice {issued.number} issued and posted.",
+                    self.object_url(invoice),
+                    pk=invoice.id,
+                    label=issued.number,
+                )
         return self.render_action(
             request,
             title=f"Issue the invoice to {invoice.customer}",
@@ -351,7 +360,9 @@ class InvoiceAdmin(BooksAdmin):
                 form,
             )
             if voided is not None:
-                return self.done(request, "Invoice voided.", self.object_url(invoice))
+                return self.done(
+                    request, "Invoice voided.", self.object_url(invoice), pk=invoice.id, label=str(invoice)
+                )
         return self.render_action(
             request,
             title="Void the invoice",

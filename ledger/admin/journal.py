@@ -202,6 +202,9 @@ class JournalEntryAdmin(BooksAdmin):
                     request,
                     f"Journal entry posted: {entry.description}.",
                     reverse("admin:ledger_journalentry_change", args=[entry.id]),
+                    pk=entry.id,
+                    label=f"{entry.date} {entry.description}",
+                    added=True,
                 )
         return self.render_action(
             request,
@@ -234,6 +237,9 @@ class JournalEntryAdmin(BooksAdmin):
                     request,
                     "Entry reversed; this is the reversing entry.",
                     reverse("admin:ledger_journalentry_change", args=[reversal.id]),
+                    pk=reversal.id,
+                    label=f"{reversal.date} {reversal.description}",
+                    added=True,
                 )
         return self.render_action(
             request,

@@ -203,6 +203,9 @@ class PaymentAdmin(BooksAdmin):
                     request,
                     f"Payment from {payment.customer} recorded.",
                     reverse("admin:ledger_payment_change", args=[payment.id]),
+                    pk=payment.id,
+                    label=f"{payment.customer} {payment.amount} {payment.currency}",
+                    added=True,
                 )
         return self.render_action(
             request,
@@ -238,7 +241,9 @@ class PaymentAdmin(BooksAdmin):
                 form,
             )
             if allocated is not None:
-                return self.done(request, "Payment allocated.", self.object_url(payment))
+                return self.done(
+                    request, "Payment allocated.", self.object_url(payment), pk=payment.id, label=str(payment)
+                )
         return self.render_action(
             request,
             title=f"Allocate the payment from {payment.customer}",
@@ -269,7 +274,7 @@ class PaymentAdmin(BooksAdmin):
                 form,
             )
             if refunded is not None:
-                return self.done(request, "Refund posted.", self.object_url(payment))
+                return self.done(request, "Refund posted.", self.object_url(payment), pk=payment.id, label=str(payment))
         return self.render_action(
             request,
             title=f"Refund to {payment.customer}",

@@ -43,7 +43,14 @@ class ClosedPeriodAdmin(BooksAdmin):
             period = form.cleaned_data["period"]
             closed = self.run_service(request, lambda actor: services.period_close(period=period, actor=actor), form)
             if closed is not None:
-                return self.done(request, f"Period {period} closed.", reverse("admin:ledger_closedperiod_changelist"))
+                return self.done(
+                    request,
+                    f"Period {period} closed.",
+                    reverse("admin:ledger_closedperiod_changelist"),
+                    pk=period,
+                    label=period,
+                    added=True,
+                )
         return self.render_action(
             request,
             title="Close a period",
@@ -64,6 +71,10 @@ class ClosedPeriodAdmin(BooksAdmin):
             )
             if reopened is not None:
                 return self.done(
-                    request, f"Period {period.period} reopened.", reverse("admin:ledger_closedperiod_changelist")
+                    request,
+                    f"Period {period.period} reopened.",
+                    reverse("admin:ledger_closedperiod_changelist"),
+                    pk=period.period,
+                    label=period.period,
                 )
         return self.render_action(request, title=f"Reopen {period.period}", form=form, obj=period, submit="Reopen")

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
@@ -373,3 +374,16 @@ def test_nothing_can_be_deleted_through_the_admin(as_superuser, chart):
 def test_events_cannot_be_added_or_changed_in_the_admin(as_superuser, chart):
     assert as_superuser.get(reverse("admin:finance_event_add")).status_code == 403
     assert as_superuser.post(reverse("admin:finance_event_change", args=[1]), {"type": "X"}).status_code == 403
+
+
+def test_a_done_action_is_listed_under_recent_actions(as_accountant, chart):
+    as_accountant.post(
+        reverse("admin:ledger_journalentry_add"),
+        forms_data.journal_entry(("5000", "3.00", ""), ("1000", "", "3.00"), description="Stamps"),
+    )
+
+    index = as_accountant.get(reverse("admin:index")).content.decode()
+
+    entry = models.JournalEntry.objects.get()
+    assert LogEntry.objects.get().object_id == str(entry.id)
+    assert "2026-11-05 Stamps" in index
