@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from finance.services.clock import today
 from ledger import selectors
@@ -225,7 +226,16 @@ def account_statement(request):
             {**line, "debit": _blank_zero(line["debit"]), "credit": _blank_zero(line["credit"])}
             for line in report["lines"]
         ]
-    return _page(request, "admin/reports/account_statement.html", "Account statement", form, report, lines=lines)
+    return _page(
+        request,
+        "admin/reports/account_statement.html",
+        "Account statement",
+        form,
+        report,
+        lines=lines,
+        # One reverse() for the page, not one per line of a long statement.
+        entries_url=reverse("admin:ledger_journalentry_changelist"),
+    )
 
 
 def _blank_zero(value: str) -> str:

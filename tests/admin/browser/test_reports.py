@@ -66,3 +66,22 @@ def test_a_bad_date_is_an_error_on_the_page(open_page, busy_books):
     assert response.status == 400
     expect(page.locator("#report-error")).to_be_visible()
     expect(page.locator(".field-as_of .errorlist")).to_contain_text("Enter a valid date")
+
+
+LISTS = {
+    "accounts": "/admin/ledger/account/",
+    "journal-entries": "/admin/ledger/journalentry/",
+    "invoices-overdue": "/admin/ledger/invoice/?overdue=yes",
+    "payments": "/admin/ledger/payment/",
+    "events": "/admin/finance/event/",
+}
+
+
+@pytest.mark.parametrize("name", list(LISTS))
+def test_each_list_renders_in_the_browser(open_page, busy_books, name):
+    page = open_page("accountant")
+
+    page.goto(LISTS[name])
+
+    expect(page.locator("#result_list tbody tr").first).to_be_visible()
+    assert screenshot(page, f"list-{name}").stat().st_size > 0
