@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -169,11 +170,15 @@ def assert_books_hold() -> None:
 
 
 @pytest.mark.django_db
-@settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
-)
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(history=st.lists(commands, min_size=1, max_size=25))
 def test_random_commands_keep_every_invariant(chart, history):
+    with transaction.atomic():  # each example starts from the same books
+        check_history(history)
+        transaction.set_rollback(True)
+
+
+def check_history(history) -> None:
     known: dict[str, list[str]] = {"entries": [], "invoices": [], "payments": []}
     for command in history:
         try:
