@@ -1,8 +1,6 @@
 """A real browser (Debian's Chromium, headless, driven by Playwright) against the real
 ASGI application served by uvicorn on a loopback port, on the test database."""
 
-import os
-
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -21,20 +19,17 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 15_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Browser:
-    # Playwright's sync API keeps an event loop in this thread; the test's own database
-    # calls between browser steps are plain synchronous code all the same.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
+    """One Chromium per test module. While Playwright runs it keeps an event loop
+    running in this thread, so the tests' own database calls between browser steps
+    need Django's async-safety check lifted — for this module only, and never in the
+    environment of anything started after it."""
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
