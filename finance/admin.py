@@ -30,6 +30,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     actions = None
+    # Facet counts would run an aggregate over the whole table on every list.
+    show_facets = admin.ShowFacets.NEVER
 
     def has_add_permission(self, request, obj=None):
         return False
