@@ -1,11 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import path
 
-from config import health
+from config import health, metrics_endpoint
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metrics_endpoint.metrics, name="metrics"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,95 @@
+import uuid
+
+import pytest
+from django.core.management import call_command
+from prometheus_client.parser import text_string_to_metric_families
+
+from config import service_metrics
+from finance.eventstore import store
+
+META = {"actor": "test", "request_id": "r1", "correlation_id": "c1", "causation_id": "c1"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_measurements(monkeypatch):
+    # Each test sees its own scrape-time figures, not a neighbour's cached ones.
+    monkeypatch.setattr(service_metrics, "_CACHE_SECONDS", 0.0)
+
+
+def scrape(client, **extra) -> dict[str, list]:
+    response = client.get("/metrics", **extra)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    families = text_string_to_metric_families(response.content.decode())
+    return {family.name: family.samples for family in families}
+
+
+def value(samples, **labels) -> float:
+    matching = [s.value for s in samples if all(s.labels.get(k) == v for k, v in labels.items())]
+    assert len(matching) == 1, (labels, samples)
+    return matching[0]
+
+
+def append_events(stream_id: str, count: int) -> None:
+    events = [store.NewEvent(type="Noted", schema_version=1, data={"n": str(n)}) for n in range(count)]
+    store.append([store.Append(stream_id, "test", 0, events)], metadata=META)
+
+
+@pytest.mark.django_db
+def test_request_latency_histogram_has_the_slo_bucket_edges(client):
+    client.get("/healthz")
+
+    samples = scrape(client)["django_http_requests_latency_seconds_by_view_method"]
+
+    edges = {s.labels["le"] for s in samples if s.name.endswith("_bucket") and s.labels["view"] == "healthz"}
+    assert {"0.05", "0.1", "0.3", "0.5"} <= edges
+
+
+@pytest.mark.django_db
+def test_database_probe_and_snapshot_backlog_are_measured_at_scrape_time(client, settings):
+    settings.FINANCE_SNAPSHOT_EVERY = 5
+    append_events(f"test-{uuid.uuid4()}", 7)
+    append_events(f"test-{uuid.uuid4()}", 3)
+
+    metrics = scrape(client)
+
+    assert value(metrics["finance_dependency_up"], dependency="database") == 1
+    assert value(metrics["finance_snapshot_lag_events"]) == 7
+    assert value(metrics["finance_snapshots_due"]) == 1
+    assert value(metrics["finance_snapshot_every_events"]) == 5
+
+
+@pytest.mark.django_db
+def test_verification_results_appear_only_once_a_verification_ran(client):
+    from django.core.cache import cache
+
+    cache.clear()
+    assert "finance_event_log_bad_events" not in scrape(client)
+
+    call_command("verify_events", "--no-progress", stdout=None)
+
+    metrics = scrape(client)
+    assert value(metrics["finance_event_log_bad_events"]) == 0
+    assert value(metrics["finance_event_log_verified_timestamp_seconds"]) > 0
+
+
+@pytest.mark.django_db
+def test_with_a_metrics_port_the_public_port_does_not_serve_metrics(client, settings):
+    settings.METRICS_PORT = 9100
+
+    assert client.get("/metrics", SERVER_PORT="8000").status_code == 404
+    assert "finance_dependency_up" in scrape(client, SERVER_PORT="9100")
+
+
+@pytest.mark.django_db
+def test_a_spoofed_host_header_does_not_reach_metrics_through_the_public_port(client, settings):
+    # gunicorn's sync workers derive SERVER_PORT from the Host header; the socket decides.
+    class PublicSocket:
+        def getsockname(self):
+            return ("127.0.0.1", 8000)
+
+    settings.METRICS_PORT = 9100
+
+    response = client.get("/metrics", SERVER_PORT="9100", **{"gunicorn.socket": PublicSocket()})
+
+    assert response.status_code == 404
