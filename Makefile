@@ -24,10 +24,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 run: venv
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
 	@echo
-	@echo "  Finance service on http://127.0.0.1:8000/admin/  (API: /api/v1/, docs: /api/docs/)"
-	@echo "  Log in as  demo / demo-password"
+	@DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
+	@echo "Serving http://127.0.0.1:8000/admin/  (API /api/v1/, docs /api/docs/); Ctrl-C stops."
 	@echo
 	DEBUG=$${DEBUG:-1} $(BIN)/uvicorn config.asgi:application --host 127.0.0.1 --port 8000 --no-access-log
 
