@@ -213,9 +213,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# --- Live event feed (django-eventstream) ---------------------------------------------
-EVENTSTREAM_STORAGE_CLASS = "finance.eventstore.sse.FeedStorage"
-EVENTSTREAM_CHANNELMANAGER_CLASS = "finance.eventstore.sse.FeedChannelManager"
+# --- Live event feed (django-eventstream listeners; see finance/eventstore/sse.py) ----
 if REDIS_URL:
     # Fan a published event out to the SSE listeners of every worker process.
     _redis_url = urlparse(REDIS_URL)

@@ -1,10 +1,9 @@
 """Event history per aggregate, the global feed, and the live SSE stream."""
 
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django_eventstream.renderers import SSEEventRenderer
-from django_eventstream.views import events as eventstream_view
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,7 +14,7 @@ from finance.domain.chart import CHART_ID, ChartOfAccounts
 from finance.domain.invoice import Invoice
 from finance.domain.journal import JournalEntry
 from finance.domain.payment import Payment
-from finance.eventstore import feed, store
+from finance.eventstore import feed, sse, store
 from finance.eventstore.serialization import event_dict
 from ledger import models
 
@@ -85,21 +84,19 @@ class EventFeed(APIView):
 
 
 class EventStream(APIView):
-    """Server-Sent Events through django-eventstream; each event's SSE id is its
-    position, so ``Last-Event-ID`` resumes exactly after it."""
+    """Server-Sent Events: every committed event, live, in position order. Each event's
+    SSE id is ``events:<position>``; ``Last-Event-ID`` (that form or a bare position)
+    resumes right after it, and without it the stream starts at the present."""
 
-    # Errors (401/403) still come back as problem+json; the stream itself is SSE.
+    # Errors (401/403/400) still come back as problem+json; the stream itself is SSE.
     renderer_classes = [JSONRenderer, SSEEventRenderer]
 
     @extend_schema(
         parameters=[OpenApiParameter("Last-Event-ID", str, location=OpenApiParameter.HEADER)],
-        responses={200: OpenApiResponse(description="text/event-stream of feed events")},
+        responses={(200, "text/event-stream"): OpenApiResponse(description="the live feed, one SSE event each")},
     )
     def get(self, request):
-        django_request: HttpRequest = request._request
-        last_id = django_request.META.get("HTTP_LAST_EVENT_ID", "")
-        if last_id.isdigit():
-            # Accept a bare position as well as django-eventstream's "channel:id" form.
-            django_request.META["HTTP_LAST_EVENT_ID"] = f"{feed.CHANNEL}:{last_id}"
-        django_request.user = request.user
-        return eventstream_view(django_request, channels=[feed.CHANNEL])
+        try:
+            return sse.stream_response(request.headers.get("Last-Event-ID", ""), request.user.pk)
+        except ValueError as error:
+            raise ValidationError({"Last-Event-ID": [str(error)]}) from None

@@ -149,22 +149,19 @@ def _publish_pending() -> int:
 
 
 def _publish(event: store.RecordedEvent) -> None:
-    # django-eventstream's send_event() would store the event again under an id of its
-    # own; here the id is the position, so hand it straight to the listeners.
+    """Wake the SSE streams of every process (django-eventstream's listeners, through
+    Redis when configured); each stream then reads the feed itself (see ``sse``)."""
     from django_eventstream import eventstream
     from django_eventstream.event import Event
     from django_eventstream.views import get_listener_manager
 
-    from finance.eventstore.serialization import event_json
-
-    data = event_json(event)
     if eventstream.redis_client is not None:
         eventstream.redis_client.publish(
             "events_channel",
-            json.dumps({"channel": CHANNEL, "event_type": "message", "data": data, "pub_id": event.position}),
+            json.dumps({"channel": CHANNEL, "event_type": "message", "data": "", "pub_id": event.position}),
         )
     else:
-        get_listener_manager().add_to_queues(CHANNEL, Event(CHANNEL, "message", data, id=event.position))
+        get_listener_manager().add_to_queues(CHANNEL, Event(CHANNEL, "message", "", id=event.position))
 
 
 def read(*, after: int, limit: int) -> list[store.RecordedEvent]:
