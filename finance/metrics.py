@@ -47,6 +47,15 @@ def last_verification(kind: str) -> dict | None:
     return cache.get(_VERIFICATION_KEY.format(kind=kind))
 
 
+def initialise_series(aggregate_types) -> None:
+    """Create the per-aggregate counters at zero, so that rates and ratios read 0 rather
+    than "no data" until the first append, conflict or snapshot of a type."""
+    for aggregate in aggregate_types:
+        EVENTS_APPENDED.labels(aggregate=aggregate)
+        CONCURRENCY_CONFLICTS.labels(aggregate=aggregate)
+        SNAPSHOTS_WRITTEN.labels(aggregate=aggregate)
+
+
 def observe_load(aggregate: str, source: str, seconds: float, replayed: int) -> None:
     AGGREGATE_LOAD_SECONDS.labels(aggregate=aggregate, source=source).observe(seconds)
     EVENTS_REPLAYED.labels(aggregate=aggregate).observe(replayed)
