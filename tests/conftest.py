@@ -1,6 +1,9 @@
+import os
+
 import pytest
 from django.db import connection
 from django.test import TransactionTestCase
+from hypothesis import settings as hypothesis_settings
 
 from finance.eventstore import sqlite_guard
 
@@ -81,3 +84,9 @@ def chart(db):
 def _plain_http(settings):
     # Production settings redirect plain HTTP to HTTPS; the test client speaks HTTP.
     settings.SECURE_SSL_REDIRECT = False
+
+
+# Hypothesis: a quick profile for every run, a deep one to hunt (HYPOTHESIS_PROFILE=deep).
+hypothesis_settings.register_profile("default", max_examples=30)
+hypothesis_settings.register_profile("deep", max_examples=500)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -303,3 +303,12 @@ def test_limit_is_capped_at_500(accountant, chart):
     response = accountant.get(f"{URL}?limit=100000")
     assert response.status_code == 200
     assert len(response.json()["results"]) == 3
+
+
+def test_the_receivable_control_account_takes_no_manual_postings(accountant, chart):
+    response = accountant.post(
+        URL, entry(lines=[{"account": "1000", "debit": "5.00"}, {"account": "1100", "credit": "5.00"}]), format="json"
+    )
+    assert response.status_code == 422
+    assert problem_fields(response) == {"lines[1].account"}
+    assert "control account" in response.json()["errors"][0]["message"]

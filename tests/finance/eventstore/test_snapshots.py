@@ -88,7 +88,7 @@ operations = st.lists(
 
 
 @pytest.mark.django_db
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(history=operations)
 def test_loading_from_a_snapshot_and_the_tail_equals_a_full_replay(history):
     chart_id = str(uuid.uuid4())
