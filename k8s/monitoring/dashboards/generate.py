@@ -174,10 +174,10 @@ def overview() -> dashboard.Dashboard:
         .with_panel(
             graph(
                 "Queries per second",
-                "SQL statements per second, and database errors.",
+                "SQL statements and new database connections per second (connections are reused for DB_CONN_MAX_AGE).",
                 "ops",
                 query("sum(rate(django_db_execute_total[5m]))", "queries"),
-                query("sum(rate(django_db_errors_total[5m])) or vector(0)", "errors"),
+                query("sum(rate(django_db_new_connections_total[5m]))", "new connections"),
                 width=8,
             )
         )
