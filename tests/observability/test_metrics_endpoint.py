@@ -1,6 +1,7 @@
 import uuid
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -93,3 +94,42 @@ def test_a_spoofed_host_header_does_not_reach_metrics_through_the_public_port(cl
     response = client.get("/metrics", SERVER_PORT="9100", **{"gunicorn.socket": PublicSocket()})
 
     assert response.status_code == 404
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="queue lengths are read from the Redis broker; none without one")
+@pytest.mark.django_db
+def test_queue_length_counts_the_tasks_waiting_on_the_broker(client):
+    from config.celery import app
+    from finance import tasks
+
+    app.control.purge()
+    assert value(scrape(client)["finance_celery_queue_length"], queue="celery") == 0
+
+    tasks.purge_idempotency_keys.delay()
+    tasks.purge_idempotency_keys.delay()
+
+    assert value(scrape(client)["finance_celery_queue_length"], queue="celery") == 2
+    assert value(scrape(client)["finance_dependency_up"], dependency="redis") == 1
+    app.control.purge()
+
+
+def test_rollout_requests_are_counted_by_flag_cohort_and_status_class():
+    from prometheus_client import REGISTRY
+
+    from config import rollout_metrics
+
+    def count(cohort, status_class):
+        labels = {"flag": "new-aging", "cohort": cohort, "status_class": status_class}
+        return REGISTRY.get_sample_value("rollout_requests_total", labels) or 0.0
+
+    before_in, before_out = count("in", "5xx"), count("out", "2xx")
+
+    rollout_metrics.observe_request(flag="new-aging", in_cohort=True, status=503, seconds=0.2)
+    rollout_metrics.observe_request(flag="new-aging", in_cohort=False, status=200, seconds=0.04)
+
+    assert count("in", "5xx") == before_in + 1
+    assert count("out", "2xx") == before_out + 1
+    under_50ms = REGISTRY.get_sample_value(
+        "rollout_request_duration_seconds_bucket", {"flag": "new-aging", "cohort": "out", "le": "0.05"}
+    )
+    assert under_50ms >= 1
