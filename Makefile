@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/finance
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test test-sqlite lint bench venv clean dashboards rules
+.PHONY: run test test-sqlite lint bench venv clean k8s-rules dashboards rules
 
 venv: $(STAMP)
 
@@ -44,6 +44,10 @@ lint: venv
 bench: venv
 	DATABASE_URL=$${DATABASE_URL-$(TEST_DATABASE_URL)} SECRET_KEY=bench-only-secret-key \
 	$(BIN)/python -m loadtest.bench_eventstore
+
+# Regenerate the PrometheusRule in the production manifest from the rules file.
+k8s-rules: venv
+	$(BIN)/python -m ops.prometheus_rule
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis test-artifacts
