@@ -5,14 +5,20 @@ were only recorded by the process that does the work (the beat, a CronJob).
 
 The measurements are cached for a few seconds so that several scrapers, or a scraper
 retrying, cost the database one query.
+
+In production the gunicorn master serves them (config/gunicorn.conf.py) and forks workers
+while it does: no fork happens in the middle of a measurement, and every measurement
+closes its database connection, so a worker never inherits a live Postgres socket (its
+copy would say goodbye to Postgres on the master's behalf when it is freed).
 """
 
 import logging
+import os
 import threading
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, connections
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -22,6 +28,9 @@ from finance import metrics
 logger = logging.getLogger(__name__)
 
 _CACHE_SECONDS = 5.0
+
+_measuring = threading.Lock()
+os.register_at_fork(before=_measuring.acquire, after_in_parent=_measuring.release, after_in_child=_measuring.release)
 
 # (kind, differences metric, timestamp metric, help): present only once a verification ran,
 # so a fresh install shows "never verified" rather than a reassuring zero.
@@ -72,17 +81,24 @@ def _queue_lengths() -> dict[str, int]:
 
 
 class ServiceStateCollector(Collector):
-    """Collects the scrape-time figures; see the module docstring."""
+    """Collects the scrape-time figures; see the module docstring.
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    ``close_connections``: close the database connection after each measurement, for a
+    metrics server outside Django's request cycle (a thread per scrape, and forks)."""
+
+    def __init__(self, *, close_connections: bool = False) -> None:
+        self._close_connections = close_connections
         self._families: list = []
         self._measured_at = float("-inf")
 
     def collect(self):
-        with self._lock:
+        with _measuring:
             if time.monotonic() - self._measured_at > _CACHE_SECONDS:
-                self._families = self._measure()
+                try:
+                    self._families = self._measure()
+                finally:
+                    if self._close_connections:
+                        connections.close_all()
                 self._measured_at = time.monotonic()
             return list(self._families)
 

@@ -1,7 +1,8 @@
 """OpenTelemetry tracing, configured only from the standard ``OTEL_*`` variables.
 
 Spans go to the OTLP endpoint that ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
-``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``) names, over HTTP/protobuf; ``OTEL_TRACES_EXPORTER``
+``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``) names, over HTTP/protobuf, or gRPC when
+``OTEL_EXPORTER_OTLP_PROTOCOL`` (or ``..._TRACES_PROTOCOL``) says ``grpc``; ``OTEL_TRACES_EXPORTER``
 may say ``otlp``, ``console`` or ``none``; ``OTEL_SDK_DISABLED=true`` turns tracing off;
 ``OTEL_SERVICE_NAME``, ``OTEL_RESOURCE_ATTRIBUTES``, ``OTEL_TRACES_SAMPLER`` and the batch
 processor's ``OTEL_BSP_*`` variables are read by the SDK itself. With none of them set
@@ -52,7 +53,17 @@ def _exporter_from_environment() -> SpanExporter | None:
     if choice not in ("", "otlp"):
         logger.warning("unknown OTEL_TRACES_EXPORTER, tracing stays off", extra={"exporter": choice})
         return None
-    # Imported here so that a process without an endpoint never loads the exporter.
+    protocol = (
+        os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or ""
+    ).strip()
+    # Imported here so that a process without an endpoint never loads an exporter.
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
+
+        return GrpcExporter()
+    if protocol not in ("", "http/protobuf"):
+        logger.warning("unsupported OTLP protocol, tracing stays off", extra={"protocol": protocol})
+        return None
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     return OTLPSpanExporter()

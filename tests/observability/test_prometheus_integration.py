@@ -1,7 +1,8 @@
-"""A real Prometheus on loopback scrapes the app under gunicorn (two worker processes,
-multiprocess metrics, /metrics on its own port) and a real Celery worker (prefork, its own
-metrics port) while a short burst of API traffic runs; then every recording rule and every
-dashboard panel query is evaluated through Prometheus' HTTP API and must return data."""
+"""A real Prometheus on loopback scrapes the app under gunicorn with the production config
+(config/gunicorn.conf.py: two uvicorn workers, multiprocess metrics summed by the master
+on their own port) and a real Celery worker (prefork, its own metrics port) while a short
+burst of API traffic runs; then every recording rule and every dashboard panel query is
+evaluated through Prometheus' HTTP API and must return data."""
 
 import json
 import math
@@ -27,6 +28,8 @@ from tests.observability import monitoring_files as files
 
 pytestmark = [
     pytest.mark.slow,
+    # Makes pytest-django create the test database, which the stack's processes share.
+    pytest.mark.django_db,
     pytest.mark.skipif(
         not settings.REDIS_URL,
         reason="needs Redis: the Celery worker, its queue and the broker metrics exist only with a broker",
@@ -154,14 +157,15 @@ def stack(workdir, test_database):
     try:
         processes.start(
             "gunicorn",
-            [
-                str(bin_dir / "gunicorn"), "config.asgi:application",
-                "--worker-class", "uvicorn_worker.UvicornWorker", "--workers", "2",
-                "--bind", f"127.0.0.1:{ports['web']}", "--bind", f"127.0.0.1:{ports['metrics']}",
-                "--config", "tests/observability/gunicorn_test_hooks.py",
-            ],
-            {**base_env, "PROMETHEUS_MULTIPROC_DIR": str(web_metrics_dir), "METRICS_PORT": str(ports["metrics"])},
-        )  # fmt: skip
+            [str(bin_dir / "gunicorn"), "--config", "config/gunicorn.conf.py", "config.asgi:application"],
+            {
+                **base_env,
+                "GUNICORN_BIND": f"127.0.0.1:{ports['web']}",
+                "WEB_CONCURRENCY": "2",
+                "METRICS_PORT": str(ports["metrics"]),
+                "PROMETHEUS_MULTIPROC_DIR": str(web_metrics_dir),
+            },
+        )
         processes.start(
             "celery",
             [

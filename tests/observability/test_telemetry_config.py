@@ -14,6 +14,8 @@ def clean_environment(monkeypatch):
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
         "OTEL_SDK_DISABLED",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -29,6 +31,18 @@ def test_an_otlp_endpoint_turns_the_otlp_exporter_on(monkeypatch):
 
     assert isinstance(exporter, OTLPSpanExporter)
     assert exporter._endpoint == "http://signoz-otel-collector.monitoring:4318/v1/traces"
+
+
+def test_grpc_is_used_when_the_protocol_says_so(monkeypatch):
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
+
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://signoz-otel-collector.monitoring:4317")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+
+    assert isinstance(telemetry._exporter_from_environment(), GrpcExporter)
+
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
+    assert telemetry._exporter_from_environment() is None
 
 
 def test_the_exporter_can_be_chosen_or_turned_off(monkeypatch):
