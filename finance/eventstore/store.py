@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
@@ -73,6 +74,24 @@ class StoredSnapshot:
     schema_version: int
     state: dict
     state_hash: str
+
+
+class EventPayload(NamedTuple):
+    """What rebuilding an aggregate needs of an event, and no more."""
+
+    version: int
+    type: str
+    schema_version: int
+    data: dict
+
+
+@dataclass(frozen=True)
+class StreamTail:
+    """A stream as a load sees it: its newest snapshots (newest first) and the events
+    after the newest of them (every event when there is none)."""
+
+    snapshots: list[StoredSnapshot]
+    events: list[EventPayload]
 
 
 def event_hash(
@@ -261,6 +280,39 @@ def read_stream(stream_id: str, *, after_version: int = 0) -> list[RecordedEvent
             [stream_id, after_version],
         )
         return [_to_event(row) for row in cursor.fetchall()]
+
+
+def read_payloads(stream_id: str, *, after_version: int = 0) -> list[EventPayload]:
+    """The payloads of the stream's events with version > ``after_version``, in order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT version, type, schema_version, data FROM finance_event"
+            " WHERE stream_id = %s AND version > %s ORDER BY version",
+            [stream_id, after_version],
+        )
+        return [EventPayload(row[0], row[1], row[2], json.loads(row[3])) for row in cursor.fetchall()]
+
+
+def read_tail(stream_id: str, *, snapshots: int) -> StreamTail:
+    """The stream's newest ``snapshots`` snapshots and the events after the newest one,
+    in one round trip: most loads need nothing else."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # 'e' rows are events (data, type), 's' rows snapshots (state, state_hash).
+            "SELECT 's', version, schema_version, state, state_hash FROM ("
+            "  SELECT version, schema_version, state, state_hash FROM finance_snapshot WHERE stream_id = %s"
+            "  ORDER BY version DESC, schema_version DESC LIMIT %s) newest"
+            " UNION ALL"
+            " SELECT 'e', version, schema_version, data, type FROM finance_event WHERE stream_id = %s"
+            "  AND version > COALESCE((SELECT MAX(version) FROM finance_snapshot WHERE stream_id = %s), 0)"
+            " ORDER BY 1, 2, 3",
+            [stream_id, snapshots, stream_id, stream_id],
+        )
+        rows = cursor.fetchall()
+    found = [StoredSnapshot(stream_id, r[1], r[2], json.loads(r[3]), r[4]) for r in rows if r[0] == "s"]
+    found.reverse()
+    events = [EventPayload(r[1], r[4], r[2], json.loads(r[3])) for r in rows if r[0] == "e"]
+    return StreamTail(snapshots=found, events=events)
 
 
 def read_positions(after: int, limit: int) -> list[RecordedEvent]:
