@@ -135,6 +135,7 @@ def append(appends: Sequence[Append], *, metadata: dict) -> list[RecordedEvent]:
     metadata_json = canonical.dumps(metadata)
     recorded_at = datetime.now(UTC)
     rows: list[RecordedEvent] = []
+    data_jsons: list[str] = []
     with transaction.atomic():
         with connection.cursor() as cursor:
             # A fixed lock order keeps two multi-stream appends from deadlocking.
@@ -173,8 +174,9 @@ def append(appends: Sequence[Append], *, metadata: dict) -> list[RecordedEvent]:
                             hash=digest,
                         )
                     )
+                    data_jsons.append(data_json)
                     prev_hash = digest
-            sequences = _insert_events(cursor, rows, metadata_json)
+            sequences = _insert_events(cursor, rows, data_jsons, metadata_json)
         from finance.eventstore import feed
 
         transaction.on_commit(feed.advance_and_publish)
@@ -206,21 +208,24 @@ def _claim_versions(cursor, item: Append, recorded_at: datetime) -> str:
     return row[0]
 
 
-def _insert_events(cursor, rows: list[RecordedEvent], metadata_json: str) -> list[int]:
+def _insert_events(cursor, rows: list[RecordedEvent], data_jsons: list[str], metadata_json: str) -> list[int]:
+    """Insert the rows (``data_jsons[i]`` is the canonical JSON of ``rows[i].data``, the
+    very text their hashes were computed over); return their sequence numbers."""
     sequences: list[int] = []
     columns = "event_id, stream_id, stream_type, version, type, schema_version, data, metadata, recorded_at, hash"
+    postgres = connection.vendor == "postgresql"
     for start in range(0, len(rows), _INSERT_CHUNK):
         chunk = rows[start : start + _INSERT_CHUNK]
         params: list = []
-        for row in chunk:
+        for row, data_json in zip(chunk, data_jsons[start : start + _INSERT_CHUNK], strict=True):
             params += [
-                row.event_id if connection.vendor == "postgresql" else row.event_id.replace("-", ""),
+                row.event_id if postgres else row.event_id.replace("-", ""),
                 row.stream_id,
                 row.stream_type,
                 row.version,
                 row.type,
                 row.schema_version,
-                canonical.dumps(row.data),
+                data_json,
                 metadata_json,
                 _db_datetime(row.recorded_at),
                 row.hash,
