@@ -1,0 +1,101 @@
+import json
+import time
+import uuid
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from finance.eventstore import feed, store
+
+META = {"actor": "test", "request_id": "r1", "correlation_id": "c1", "causation_id": "c1"}
+
+
+def append_events(count: int) -> list[store.RecordedEvent]:
+    new = [store.NewEvent(type="Counted", schema_version=1, data={"n": n}) for n in range(count)]
+    return store.append([store.Append(f"test-{uuid.uuid4()}", "test", 0, new)], metadata=META)
+
+
+def positioned(events: list[store.RecordedEvent]) -> list[store.RecordedEvent]:
+    """The events as the feed hands them out, once all of them have a position. A
+    transaction of any database on the server holds positioning back while it runs, so
+    this runs the positioner until they have one; the deadline only stops a hang."""
+    wanted = {event.event_id for event in events}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        feed.advance_and_publish()
+        found = [event for event in store.read_positions(0, 10_000) if event.event_id in wanted]
+        if len(found) == len(wanted):
+            return found
+        time.sleep(0.01)
+    raise AssertionError("the events never got a position")
+
+
+def published_event(message: dict) -> dict | None:
+    """The event in a live message of this service's shape, or None for any other message
+    (other processes may publish on the same Redis server)."""
+    try:
+        published = json.loads(message["data"])
+        return {**published, "event": json.loads(published["data"])}
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def feed_marks() -> tuple[int, int]:
+    """(positioned up to, published up to)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT positioned_upto, published_upto FROM finance_feed_state WHERE id = 1")
+        return cursor.fetchone()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_positions_are_dense_in_append_order_and_every_positioned_event_is_published():
+    first, second = append_events(3), append_events(2)
+
+    handed_out = positioned(first + second)
+
+    assert [event.event_id for event in handed_out] == [event.event_id for event in first + second]
+    assert [event.position for event in handed_out] == [1, 2, 3, 4, 5]
+    assert feed_marks() == (5, 5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_live_publish_loses_nothing_and_the_next_run_publishes_it(monkeypatch):
+    def redis_down(events):
+        raise redis.ConnectionError("connection refused")
+
+    monkeypatch.setattr(feed, "_publish", redis_down)
+    events = append_events(3)
+    positioned(events)
+    assert feed_marks() == (3, 0)
+
+    monkeypatch.undo()
+    published = feed.advance_and_publish()
+
+    assert published == 3
+    assert feed_marks() == (3, 3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_live_events_reach_redis_subscribers_in_position_order():
+    if not hasattr(settings, "EVENTSTREAM_REDIS"):
+        pytest.skip("embedded mode (no REDIS_URL): live events stay in process, covered by the tests above")
+    subscriber = redis.Redis(**settings.EVENTSTREAM_REDIS).pubsub(ignore_subscribe_messages=True)
+    subscriber.subscribe("events_channel")
+    try:
+        events = append_events(4)
+        handed_out = positioned(events)
+        wanted = {event.event_id for event in events}
+        received = []
+        deadline = time.monotonic() + 30
+        while len(received) < len(events) and time.monotonic() < deadline:
+            published = published_event(subscriber.get_message(timeout=0.1) or {})
+            if published is not None and published["event"].get("event_id") in wanted:
+                received.append(published)
+    finally:
+        subscriber.close()
+
+    assert [message["pub_id"] for message in received] == [event.position for event in handed_out]
+    assert [message["event"]["data"] for message in received] == [{"n": n} for n in range(4)]
+    assert {message["channel"] for message in received} == {feed.CHANNEL}
