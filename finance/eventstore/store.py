@@ -252,13 +252,15 @@ def _as_uuid(value) -> str:
     return str(uuid.UUID(str(value)))
 
 
-_EVENT_COLUMNS = (
+# The columns ``recorded_event`` reads, from finance_event ``e`` and finance_feed ``f``.
+EVENT_COLUMNS = (
     "e.sequence, e.event_id, e.stream_id, e.stream_type, e.version, e.type, e.schema_version,"
     " e.data, e.metadata, e.recorded_at, e.hash, f.position"
 )
 
 
-def _to_event(row) -> RecordedEvent:
+def recorded_event(row) -> RecordedEvent:
+    """The event in a row of ``EVENT_COLUMNS``."""
     return RecordedEvent(
         sequence=row[0],
         event_id=_as_uuid(row[1]),
@@ -279,12 +281,12 @@ def read_stream(stream_id: str, *, after_version: int = 0) -> list[RecordedEvent
     """The stream's events with version > ``after_version``, in version order."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM finance_event e"
+            f"SELECT {EVENT_COLUMNS} FROM finance_event e"
             " LEFT JOIN finance_feed f ON f.event_sequence = e.sequence"
             " WHERE e.stream_id = %s AND e.version > %s ORDER BY e.version",
             [stream_id, after_version],
         )
-        return [_to_event(row) for row in cursor.fetchall()]
+        return [recorded_event(row) for row in cursor.fetchall()]
 
 
 def read_payloads(stream_id: str, *, after_version: int = 0) -> list[EventPayload]:
@@ -324,12 +326,12 @@ def read_positions(after: int, limit: int) -> list[RecordedEvent]:
     """Positioned events after ``after``, in position order (see ``feed``)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM finance_feed f"
+            f"SELECT {EVENT_COLUMNS} FROM finance_feed f"
             " JOIN finance_event e ON e.sequence = f.event_sequence"
             " WHERE f.position > %s ORDER BY f.position LIMIT %s",
             [after, limit],
         )
-        return [_to_event(row) for row in cursor.fetchall()]
+        return [recorded_event(row) for row in cursor.fetchall()]
 
 
 def iter_all_events(chunk_size: int = 2000) -> Iterator[RecordedEvent]:
@@ -338,7 +340,7 @@ def iter_all_events(chunk_size: int = 2000) -> Iterator[RecordedEvent]:
     while True:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM finance_event e"
+                f"SELECT {EVENT_COLUMNS} FROM finance_event e"
                 " LEFT JOIN finance_feed f ON f.event_sequence = e.sequence"
                 " WHERE e.stream_id > %s OR (e.stream_id = %s AND e.version > %s)"
                 " ORDER BY e.stream_id, e.version LIMIT %s",
@@ -348,7 +350,7 @@ def iter_all_events(chunk_size: int = 2000) -> Iterator[RecordedEvent]:
         if not rows:
             return
         for row in rows:
-            yield _to_event(row)
+            yield recorded_event(row)
         last_stream, last_version = rows[-1][2], rows[-1][4]
 
 

@@ -5,11 +5,15 @@ import uuid
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 from finance.eventstore import feed, store
 
 META = {"actor": "test", "request_id": "r1", "correlation_id": "c1", "causation_id": "c1"}
+
+
+def redis_down(events):
+    raise redis.ConnectionError("connection refused")
 
 
 def append_events(count: int) -> list[store.RecordedEvent]:
@@ -62,9 +66,6 @@ def test_positions_are_dense_in_append_order_and_every_positioned_event_is_publi
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_live_publish_loses_nothing_and_the_next_run_publishes_it(monkeypatch):
-    def redis_down(events):
-        raise redis.ConnectionError("connection refused")
-
     monkeypatch.setattr(feed, "_publish", redis_down)
     events = append_events(3)
     positioned(events)
@@ -99,3 +100,32 @@ def test_live_events_reach_redis_subscribers_in_position_order():
     assert [message["pub_id"] for message in received] == [event.position for event in handed_out]
     assert [message["event"]["data"] for message in received] == [{"n": n} for n in range(4)]
     assert {message["channel"] for message in received} == {feed.CHANNEL}
+
+
+def lock_is_free() -> bool:
+    """Whether another session could take the positioners' advisory lock now."""
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [feed._ADVISORY_KEY])
+            free = cursor.fetchone()[0]
+            cursor.execute("SELECT pg_advisory_unlock_all()")
+        return free
+    finally:
+        other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_positioner_turn_on_postgres_leaves_no_lock_and_no_asynchronous_commit_behind(on_postgres, monkeypatch):
+    if not on_postgres:
+        pytest.skip("advisory locks and synchronous_commit are Postgres matters; SQLite uses a thread lock")
+    positioned(append_events(2))
+    monkeypatch.setattr(feed, "_publish", redis_down)
+    positioned(append_events(1))  # every turn that got to publishing failed there
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        synchronous_commit = cursor.fetchone()[0]
+
+    assert lock_is_free()
+    assert synchronous_commit == "on"
