@@ -4,25 +4,27 @@ consumer polling "after position P" can trust never to go back on.
 Why not the events' own sequence numbers: on Postgres a transaction can take sequence
 10, another take 11 and commit first; a reader that saw 11 and moved on would never see
 10. Instead the positioner hands out positions only to events written by transactions
-older than the oldest one still running (``transaction_id < pg_snapshot_xmin(
-pg_current_snapshot())``), ordered by (transaction id, sequence): nothing can commit
-into that range any more, so positions, once given, are final. Writers take no lock;
-positioners take turns on an advisory lock (SQLite serialises writers, so commit order
-is sequence order there).
+older than the oldest one still running, ordered by (transaction id, sequence): nothing
+can commit into that range any more, so positions, once given, are final. Writers take
+no lock; positioners take turns on an advisory lock (SQLite serialises writers, so
+commit order is sequence order there).
 
-After every commit the writer runs the positioner and publishes the newly positioned
-events to the live SSE stream; a Celery beat task does the same every few seconds for
-events that were held back by a transaction still running at the time. On Postgres a
-batch is positioned by one statement, its commit does not wait for the disk (positions
-are a function of the committed events, so a lost one is redone identically), and a
-batch is published to Redis in one round trip. See docs/event-store.md.
+"The oldest one still running" is ``pg_snapshot_xmin(pg_current_snapshot())`` narrowed
+to this database: transaction ids are cluster-wide, and a long transaction in another
+database on the same server (a report, a dump) must not hold the feed back.
+
+After every commit the writer runs the positioner and wakes the live SSE streams up; a
+Celery beat task does the same every few seconds for events that were held back by a
+transaction still running at the time. On Postgres a turn is two round trips, and its
+commits do not wait for the disk: positions are a function of the committed events, so
+a lost positioning commit is redone with the same positions (docs/event-store.md).
 """
 
 import json
 import logging
 import threading
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from finance.eventstore import store
 
@@ -35,8 +37,8 @@ _process_lock = threading.Lock()
 
 
 def advance_and_publish(*, wait: bool = True) -> int:
-    """Position every committable event, then publish what is not yet published, in
-    position order. Returns the number of events published. With ``wait=False`` it
+    """Position every committable event, then wake the live streams for what is not yet
+    published. Returns the number of events newly published. With ``wait=False`` it
     returns 0 at once when another process is already doing it."""
     if connection.in_atomic_block:
         transaction.on_commit(lambda: advance_and_publish(wait=wait))
@@ -48,48 +50,57 @@ def advance_and_publish(*, wait: bool = True) -> int:
 
 # --- Postgres ---------------------------------------------------------------------------
 #
-# One turn of the positioner is two round trips in the common case: (take the lock;)
-# position the next batch; read what is unpublished -- then publish -- then mark it
-# published (and release the lock). Each string of several statements is one
-# transaction of its own (autocommit), and statements see the ones before them.
+# A turn sends one query string to (take the lock,) fix the horizon and position the
+# next batch; then, if anything is unpublished, wakes the streams and sends a second
+# string to mark it published and release the lock. Each string of statements runs as
+# one transaction of its own (autocommit), each statement with a fresh snapshot.
 
 # Lets the transaction's commit return before it is on disk. Only for writes the next
-# run can redo exactly: positions are a function of the committed events (so a lost
-# positioning commit is redone with the same positions, see docs/event-store.md), and
-# a lost publish mark only means a re-publish, which SSE clients recognise by id.
+# run redoes exactly: positions are a function of the committed events (so a lost
+# positioning commit is redone with the same positions), and a lost publish mark only
+# means a second wake-up of the streams, which read the feed by position anyway.
 _NO_DISK_WAIT = "SET LOCAL synchronous_commit TO OFF; "
 
-# Data-modifying CTE: the next committable events (see the module docstring) get the
-# positions after ``positioned_upto``, and the state moves past the last of them.
+# The horizon, set for the rest of the transaction: the least of the next transaction
+# id to come and the in-progress ids (of the snapshot) whose low 32 bits are the xid of
+# a backend of this database (pg_stat_activity.backend_xid is a 32-bit xid). It must be
+# a statement of its own, before the one that positions: a transaction of this database
+# that finishes between the two is then visible to the positioning statement.
+_SET_HORIZON = (
+    "SELECT set_config('finance.feed_horizon', ("
+    "  SELECT LEAST(pg_snapshot_xmax(s)::text::bigint,"
+    "    (SELECT MIN(x::text::bigint) FROM pg_snapshot_xip(s) AS x"
+    "     WHERE mod(x::text::bigint, 4294967296) IN ("
+    "       SELECT backend_xid::text::bigint FROM pg_stat_activity"
+    "       WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL)))"
+    "  FROM pg_current_snapshot() AS s)::text, true); "
+)
+
+# Data-modifying CTE: the next committable events get the positions after
+# ``positioned_upto``, and the state moves past the last of them. Answers (how many,
+# positioned_upto before, published_upto), or no row when the state row is missing.
 _POSITION_NEXT = (
     "WITH state AS ("
-    "  SELECT last_transaction_id, last_sequence, positioned_upto FROM finance_feed_state WHERE id = 1"
+    "  SELECT last_transaction_id, last_sequence, positioned_upto, published_upto FROM finance_feed_state"
+    "  WHERE id = 1"
     "), ready AS ("
     "  SELECT next.sequence, next.transaction_id,"
     "    s.positioned_upto + row_number() OVER (ORDER BY next.transaction_id, next.sequence) AS position"
     "  FROM state s, ("
     "    SELECT e.sequence, e.transaction_id FROM state s JOIN finance_event e"
     "      ON (e.transaction_id, e.sequence) > (s.last_transaction_id, s.last_sequence)"
-    "    WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    "    WHERE e.transaction_id < current_setting('finance.feed_horizon')::bigint"
     "    ORDER BY e.transaction_id, e.sequence LIMIT %s"
     "  ) next"
     "), positioned AS ("
     "  INSERT INTO finance_feed (position, event_sequence) SELECT position, sequence FROM ready"
+    "), moved AS ("
+    "  UPDATE finance_feed_state SET last_transaction_id = last.transaction_id, last_sequence = last.sequence,"
+    "    positioned_upto = last.position"
+    "  FROM (SELECT transaction_id, sequence, position FROM ready ORDER BY position DESC LIMIT 1) last"
+    "  WHERE finance_feed_state.id = 1"
     ")"
-    " UPDATE finance_feed_state SET last_transaction_id = last.transaction_id, last_sequence = last.sequence,"
-    "  positioned_upto = last.position"
-    " FROM (SELECT transaction_id, sequence, position FROM ready ORDER BY position DESC LIMIT 1) last"
-    " WHERE finance_feed_state.id = 1; "
-)
-
-# The next unpublished events in position order, each row led by (positioned_upto,
-# published_upto); a single row of those two and NULLs when nothing is unpublished,
-# and no row at all when the state row is missing.
-_UNPUBLISHED = (
-    f"SELECT s.positioned_upto, s.published_upto, {store.EVENT_COLUMNS} FROM finance_feed_state s"
-    " LEFT JOIN (finance_feed f JOIN finance_event e ON e.sequence = f.event_sequence)"
-    "  ON f.position > s.published_upto"
-    " WHERE s.id = 1 ORDER BY f.position LIMIT %s"
+    " SELECT (SELECT COUNT(*) FROM ready), positioned_upto, published_upto FROM state"
 )
 
 _MARK_PUBLISHED = "UPDATE finance_feed_state SET published_upto = %s WHERE id = 1 AND published_upto < %s"
@@ -105,50 +116,55 @@ def _advance_postgres(wait: bool) -> int:
                 return 0
         # Asynchronous commits only in transactions of their own, never in a caller's.
         no_disk_wait = _NO_DISK_WAIT if connection.get_autocommit() else ""
-        lock, locked, published = wait, True, 0
+        locked = True
         try:
-            while True:
-                rows = _position_and_read(cursor, lock=lock, no_disk_wait=no_disk_wait)
-                lock = False
-                events = [store.recorded_event(row[2:]) for row in rows if row[2] is not None]
-                if not events:
-                    return published
-                try:
-                    _publish(events)
-                except Exception:
-                    # Redis down: the events are safe in the log; SSE clients get them
-                    # when they reconnect, and the next run publishes from here.
-                    logger.warning("feed: live publish failed", extra={"published_upto": rows[0][1]}, exc_info=True)
-                    return published
-                published += len(events)
-                # Fewer than a batch: nothing was left to position or publish.
-                done = len(events) < _BATCH
-                position = events[-1].position
-                cursor.execute(
-                    no_disk_wait + _MARK_PUBLISHED + "; " + (_UNLOCK if done else "SELECT 1"),
-                    [position, position] + ([_ADVISORY_KEY] if done else []),
-                )
-                if done:
-                    locked = False
-                    return published
+            count, positioned_upto, published_upto = _position_next(cursor, lock=wait, no_disk_wait=no_disk_wait)
+            while count == _BATCH:
+                count, positioned_upto, _ = _position_next(cursor, lock=False, no_disk_wait=no_disk_wait)
+            if positioned_upto <= published_upto:
+                return 0
+            try:
+                _publish(positioned_upto)
+            except Exception:
+                # Redis down: the events are safe in the log; SSE clients get them when
+                # they reconnect, and the next run publishes from here.
+                logger.warning("feed: live publish failed", extra={"published_upto": published_upto}, exc_info=True)
+                return 0
+            cursor.execute(
+                no_disk_wait + _MARK_PUBLISHED + "; " + _UNLOCK,
+                [positioned_upto, positioned_upto, _ADVISORY_KEY],
+            )
+            locked = False
+            return positioned_upto - published_upto
         finally:
             if locked:
-                cursor.execute(_UNLOCK, [_ADVISORY_KEY])
+                _unlock(cursor)
 
 
-def _position_and_read(cursor, *, lock: bool, no_disk_wait: str) -> list[tuple]:
-    sql = no_disk_wait + _POSITION_NEXT + _UNPUBLISHED
-    params = [_BATCH, _BATCH]
+def _position_next(cursor, *, lock: bool, no_disk_wait: str) -> tuple[int, int, int]:
+    """Position the next batch; (how many, positioned up to, published up to) afterwards."""
+    sql = no_disk_wait + _SET_HORIZON + _POSITION_NEXT
+    params: list = [_BATCH]
     if lock:
         sql = "SELECT pg_advisory_lock(%s); " + sql
-        params = [_ADVISORY_KEY, *params]
+        params = [_ADVISORY_KEY, _BATCH]
     cursor.execute(sql, params)
-    rows = cursor.fetchall()
-    if not rows:  # a test database that was just flushed
+    row = cursor.fetchone()
+    if row is None:  # a test database that was just flushed
         _create_state(cursor)
-        cursor.execute(no_disk_wait + _POSITION_NEXT + _UNPUBLISHED, [_BATCH, _BATCH])
-        rows = cursor.fetchall()
-    return rows
+        cursor.execute(no_disk_wait + _SET_HORIZON + _POSITION_NEXT, [_BATCH])
+        row = cursor.fetchone()
+    count, positioned_before, published_upto = row
+    return count, positioned_before + count, published_upto
+
+
+def _unlock(cursor) -> None:
+    # A session advisory lock outlives a rolled-back transaction: release it whatever
+    # went wrong, or every writer's positioner would wait for this connection to close.
+    try:
+        cursor.execute(_UNLOCK, [_ADVISORY_KEY])
+    except DatabaseError:
+        logger.warning("feed: could not release the positioner lock", exc_info=True)
 
 
 def _create_state(cursor) -> None:
@@ -170,7 +186,18 @@ def _advance_in_process(wait: bool) -> int:
     try:
         while _position_batch_in_process() == _BATCH:
             pass
-        return _publish_pending_in_process()
+        with connection.cursor() as cursor:
+            _, _, positioned_upto, published_upto = _state(cursor)
+        if positioned_upto <= published_upto:
+            return 0
+        try:
+            _publish(positioned_upto)
+        except Exception:
+            logger.warning("feed: live publish failed", extra={"published_upto": published_upto}, exc_info=True)
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute(_MARK_PUBLISHED, [positioned_upto, positioned_upto])
+        return positioned_upto - published_upto
     finally:
         _process_lock.release()
 
@@ -199,24 +226,6 @@ def _position_batch_in_process() -> int:
         return len(sequences)
 
 
-def _publish_pending_in_process() -> int:
-    with connection.cursor() as cursor:
-        _, _, positioned_upto, published_upto = _state(cursor)
-    published = 0
-    while published_upto < positioned_upto:
-        events = store.read_positions(published_upto, _BATCH)
-        try:
-            _publish(events)
-        except Exception:
-            logger.warning("feed: live publish failed", extra={"published_upto": published_upto}, exc_info=True)
-            break
-        published_upto = events[-1].position
-        published += len(events)
-        with connection.cursor() as cursor:
-            cursor.execute(_MARK_PUBLISHED, [published_upto, published_upto])
-    return published
-
-
 def _state(cursor) -> tuple[int, int, int, int]:
     """(last transaction id, last sequence, positioned up to, published up to)."""
     cursor.execute(
@@ -230,27 +239,25 @@ def _state(cursor) -> tuple[int, int, int, int]:
     return row
 
 
-def _publish(events: list[store.RecordedEvent]) -> None:
-    """Hand the events to the SSE listeners (through Redis when it is configured, in
-    one round trip); raises if Redis cannot be reached."""
-    # django-eventstream's send_event() would store the event again under an id of its
-    # own; here the id is the position, so hand it straight to the listeners.
+# --- Live streams -----------------------------------------------------------------------
+
+
+def _publish(position: int) -> None:
+    """Wake the SSE streams of every process (django-eventstream's listeners, through
+    Redis when configured): the feed now reaches ``position``. Each stream then reads the
+    feed itself from the last position it sent (see ``sse``), so one wake-up covers any
+    number of events. Raises if Redis cannot be reached."""
     from django_eventstream import eventstream
     from django_eventstream.event import Event
     from django_eventstream.views import get_listener_manager
 
-    from finance.eventstore.serialization import event_json
-
     if eventstream.redis_client is not None:
-        pipeline = eventstream.redis_client.pipeline(transaction=False)
-        for event in events:
-            message = {"channel": CHANNEL, "event_type": "message", "data": event_json(event), "pub_id": event.position}
-            pipeline.publish("events_channel", json.dumps(message))
-        pipeline.execute()
+        eventstream.redis_client.publish(
+            "events_channel",
+            json.dumps({"channel": CHANNEL, "event_type": "message", "data": "", "pub_id": position}),
+        )
     else:
-        listeners = get_listener_manager()
-        for event in events:
-            listeners.add_to_queues(CHANNEL, Event(CHANNEL, "message", event_json(event), id=event.position))
+        get_listener_manager().add_to_queues(CHANNEL, Event(CHANNEL, "message", "", id=position))
 
 
 def read(*, after: int, limit: int) -> list[store.RecordedEvent]:
