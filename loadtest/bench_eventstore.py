@@ -2,7 +2,7 @@
 library, in one run on the same Postgres. ``make bench`` runs it and writes the figures
 into docs/performance.md.
 
-    python -m loadtest.bench_eventstore [--quick] [--no-write]
+    python -m loadtest.bench_eventstore [--quick] [--no-write] [--only PART] [--profile]
 
 Environment: ``BENCH_DATABASE_URL`` (a Postgres database whose name ends in ``_bench``;
 it is dropped and created afresh), ``BENCH_PEER_PYTHON`` (the Python of .venv-bench).
@@ -180,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", choices=sorted(PARTS), help="run one part (implies --no-write: the document gets whole runs only)"
     )
+    parser.add_argument("--profile", action="store_true", help="write pyinstrument profiles of this store instead")
     args = parser.parse_args(argv)
 
     database = BenchDatabase.from_url(os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL)
@@ -202,6 +203,12 @@ def main(argv: list[str] | None = None) -> int:
 
         django.setup()
         call_command("migrate", verbosity=0)
+        if args.profile:
+            from loadtest.profile_eventstore import write_profiles
+
+            for path in write_profiles(REPO_ROOT / "var" / "profiles"):
+                log(f"profile written to {path.relative_to(REPO_ROOT)}")
+            return 0
         block = run(QUICK if args.quick else FULL, database, peer_python, {args.only} if args.only else PARTS)
 
     print(block)  # noqa: T201 - the figures are this command's output
