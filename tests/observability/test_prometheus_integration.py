@@ -279,9 +279,38 @@ def burst(stack) -> dict[str, int]:
     }
     assert client.post("/api/v1/journal-entries/", json=unbalanced).status_code == 422
     assert client.get("/api/v1/journal-entries/00000000-0000-0000-0000-000000000000/").status_code == 404
+    if _rollout_api_installed():
+        _gate_reports_behind_a_flag(stack, client)
     manage(stack, "verify_events", "--no-progress")
     manage(stack, "verify_projections", "--no-progress")
     return sent
+
+
+def _gate_reports_behind_a_flag(stack, client: httpx.Client) -> None:
+    """Half of the subjects in a flag's cohort for the reports, and report traffic from
+    several users, so each cohort has requests (the rollout dashboard's figures)."""
+    operator = manage(stack, "issue_token", "rollout-operator", "--role", "operator", "--create")
+    flag = {
+        "name": "observability-burst",
+        "description": "Gates the reports during the integration burst",
+        "enabled": True,
+        "percentage": "50",
+        "path_prefixes": ["/api/v1/reports/"],
+        "reason": "integration test traffic",
+    }
+    created = httpx.post(
+        f"{stack['web']}/api/v1/rollout/flags/", json=flag, headers={"Authorization": f"Token {operator}"}, timeout=30
+    )
+    assert created.status_code == 201, created.text
+    for n in range(8):
+        token = manage(stack, "issue_token", f"reader-{n}", "--role", "viewer", "--create")
+        for _ in range(3):
+            response = client.get(
+                "/api/v1/reports/trial-balance/",
+                params={"as_of": "2026-12-31"},
+                headers={"Authorization": f"Token {token}"},
+            )
+            assert response.status_code == 200
 
 
 def query(stack, expr: str) -> list[dict]:
