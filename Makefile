@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/finance
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test test-sqlite lint bench venv clean k8s-rules
+.PHONY: run test test-sqlite lint bench venv clean k8s-rules dashboards rules
 
 venv: $(STAMP)
 
@@ -41,13 +41,37 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: venv
-	DATABASE_URL=$${DATABASE_URL-$(TEST_DATABASE_URL)} SECRET_KEY=bench-only-secret-key \
-	$(BIN)/python -m loadtest.bench_eventstore
+# The benchmark's peer (the eventsourcing library) lives in its own virtualenv: psycopg 3
+# next to Django would switch Django away from psycopg2, which this service runs on.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed-$(shell cat requirements-bench.txt | cksum | cut -d' ' -f1)
+# Dropped and created afresh by every run; the name must end in _bench.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/finance_bench
+
+$(BENCH_STAMP): requirements-bench.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r requirements-bench.txt
+	rm -f $(BENCH_VENV)/.installed-*
+	touch $@
+
+bench: venv $(BENCH_STAMP)
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_PEER_PYTHON=$(BENCH_VENV)/bin/python \
+	SECRET_KEY=bench-only-secret-key $(BIN)/python -m loadtest.bench_eventstore $(BENCH_ARGS)
 
 # Regenerate the PrometheusRule in the production manifest from the rules file.
 k8s-rules: venv
 	$(BIN)/python -m ops.prometheus_rule
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf $(VENV) $(BENCH_VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis test-artifacts
+
+# Regenerate the Grafana dashboards (JSON) from k8s/monitoring/dashboards/generate.py.
+dashboards: venv
+	$(BIN)/python k8s/monitoring/dashboards/generate.py
+
+# Check and unit-test the alerting rules and the Alertmanager routes (needs promtool, amtool).
+rules:
+	promtool check rules k8s/monitoring/prometheus-rules.yaml
+	promtool test rules k8s/monitoring/tests/*.test.yaml
+	amtool check-config k8s/monitoring/alertmanager.yaml
