@@ -2,6 +2,7 @@
 ASGI application served by uvicorn on a loopback port, on the test database."""
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.admin import books
@@ -30,6 +31,11 @@ def browser() -> Browser:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+    # Django keeps connections per context: inside Playwright's loop this thread used a
+    # connection of its own, and stopping the test server ended every other session of
+    # the test database — this thread's connection from before included. Drop it, so
+    # the next test opens a live one.
+    connections.close_all()
 
 
 @pytest.fixture
