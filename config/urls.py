@@ -8,4 +8,5 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("", include("django_prometheus.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/rollout/", include("rollout.api.urls")),
 ]

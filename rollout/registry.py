@@ -1,0 +1,205 @@
+"""The in-process copy of every flag, and how it stays current.
+
+A request reads ``registry.current()``: a frozen ``FlagSet`` held in memory. At most once
+a second the registry compares the flag-set version — from the shared cache, or from the
+database when the cache has no value or is process-local — with the version of its copy,
+and reloads all flags only when the two differ. In steady state a request therefore costs
+no query and no cache call; a change reaches every worker within about a second. Any
+failure while checking or reloading leaves the last good copy in place: the registry
+never raises.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection, transaction
+
+from rollout import bucketing, metrics, traffic
+from rollout.evaluation import FlagRule
+from rollout.models import Flag, FlagSetVersion, RampStatus
+
+logger = logging.getLogger(__name__)
+
+VERSION_KEY = "rollout:version"
+# A cached version is trusted this long; a value written by a lost update (a cache that
+# was briefly unreachable when a change committed) cannot hide a change for longer.
+VERSION_TTL_SECONDS = 10
+CHECK_INTERVAL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class FlagSet:
+    """Every flag's rule at one flag-set version (``None``: nothing loaded yet)."""
+
+    version: int | None = None
+    rules: dict[str, FlagRule] = field(default_factory=dict)
+    gating: tuple[FlagRule, ...] = ()
+    ramping: tuple[FlagRule, ...] = ()
+    # Pre-bound metric children, so counting a decision is a single increment.
+    counters: dict[tuple[str, bool], object] = field(default_factory=dict)
+
+
+def _members_of(group_ids: set[int]) -> dict[int, set[int]]:
+    through = get_user_model().groups.through
+    members: dict[int, set[int]] = {}
+    for group_id, user_id in through.objects.filter(group_id__in=group_ids).values_list("group_id", "user_id"):
+        members.setdefault(group_id, set()).add(user_id)
+    return members
+
+
+def _pairs(relation) -> dict[int, set[int]]:
+    through = relation.through
+    source = relation.field.m2m_field_name()
+    target = relation.field.m2m_reverse_field_name()
+    pairs: dict[int, set[int]] = {}
+    for flag_id, other_id in through.objects.values_list(f"{source}_id", f"{target}_id"):
+        pairs.setdefault(flag_id, set()).add(other_id)
+    return pairs
+
+
+def read_version() -> int:
+    """The flag-set version in the database (0 before the first change)."""
+    return FlagSetVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+
+
+def load_flag_set() -> FlagSet:
+    """Read every flag from the database into a new ``FlagSet``. The version is read
+    first: a change committing meanwhile makes the copy newer than its version, and the
+    next check loads again."""
+    with transaction.atomic():
+        version = read_version()
+        flags = list(Flag.objects.all())
+        allow_users, allow_groups = _pairs(Flag.users), _pairs(Flag.groups)
+        deny_users, deny_groups = _pairs(Flag.deny_users), _pairs(Flag.deny_groups)
+        members = _members_of(set().union(*allow_groups.values(), *deny_groups.values()))
+
+    def expand(flag_id: int, users: dict[int, set[int]], groups: dict[int, set[int]]) -> frozenset[int]:
+        ids = set(users.get(flag_id, ()))
+        for group_id in groups.get(flag_id, ()):
+            ids |= members.get(group_id, set())
+        return frozenset(ids)
+
+    rules = {}
+    for flag in flags:
+        rules[flag.name] = FlagRule(
+            name=flag.name,
+            salt=flag.salt,
+            enabled=flag.enabled,
+            threshold=bucketing.threshold(flag.percentage),
+            allow_user_ids=expand(flag.pk, allow_users, allow_groups),
+            deny_user_ids=expand(flag.pk, deny_users, deny_groups),
+            path_prefixes=tuple(flag.path_prefixes or ()),
+            fallback_url=flag.fallback_url,
+            ramp_running=flag.ramp_status == RampStatus.RUNNING,
+            percentage=f"{flag.percentage:.2f}",
+        )
+    counters = {
+        (name, value): metrics.DECISIONS.labels(flag=name, cohort="in" if value else "out")
+        for name in rules
+        for value in (True, False)
+    }
+    return FlagSet(
+        version=version,
+        rules=rules,
+        gating=tuple(rule for rule in rules.values() if rule.path_prefixes),
+        ramping=tuple(rule for rule in rules.values() if rule.ramp_running),
+        counters=counters,
+    )
+
+
+def _cache_is_shared() -> bool:
+    # A process-local cache (the embedded mode) cannot tell one worker about another's
+    # change, so there the version comes straight from the database.
+    return bool(settings.REDIS_URL)
+
+
+def publish_version(version: int) -> None:
+    """Tell every worker about a new version (after the change committed)."""
+    try:
+        cache.set(VERSION_KEY, version, VERSION_TTL_SECONDS)
+    except Exception:  # the cache is a shortcut: workers fall back to the database
+        logger.warning("rollout version not published to the cache", extra={"version": version}, exc_info=True)
+
+
+class FlagRegistry:
+    """Holds this process's ``FlagSet`` and refreshes it at most once per interval."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, interval: float = CHECK_INTERVAL_SECONDS):
+        self._clock = clock
+        self._interval = interval
+        self._flags = FlagSet()
+        self._next_check = 0.0
+        self._lock = threading.Lock()
+
+    def current(self) -> FlagSet:
+        """This process's copy, refreshed first if the interval has passed. Never raises."""
+        if self._clock() >= self._next_check:
+            self.refresh()
+        return self._flags
+
+    def invalidate(self) -> None:
+        """Check the version on the next ``current()`` (used after a local change)."""
+        self._next_check = 0.0
+
+    def reset(self) -> None:
+        """Forget the copy (tests)."""
+        self._flags = FlagSet()
+        self._next_check = 0.0
+
+    def refresh(self) -> None:
+        # One thread refreshes; the others go on with the copy they have.
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._next_check = self._clock() + self._interval
+            self._check_version()
+            traffic.flush()
+        finally:
+            self._lock.release()
+
+    def _check_version(self) -> None:
+        try:
+            version = self._version()
+            if version != self._flags.version:
+                self._flags = load_flag_set()
+                for rule in self._flags.rules.values():
+                    metrics.PERCENTAGE.labels(flag=rule.name).set(float(rule.percentage) if rule.enabled else 0.0)
+                logger.info(
+                    "rollout flags loaded", extra={"version": self._flags.version, "flags": len(self._flags.rules)}
+                )
+        except Exception:  # serve the last good copy whatever went wrong; never fail a request
+            metrics.REFRESH_FAILURES.inc()
+            logger.warning(
+                "rollout flags not refreshed; serving the last good copy",
+                extra={"version": self._flags.version},
+                exc_info=True,
+            )
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
+
+    def _version(self) -> int:
+        if not _cache_is_shared():
+            return read_version()
+        try:
+            version = cache.get(VERSION_KEY)
+        except Exception:  # an unreachable cache is a miss: the database answers instead
+            logger.warning("rollout version not readable from the cache", exc_info=True)
+            version = None
+        if version is None:
+            version = read_version()
+            try:
+                # add, not set: a concurrent change's newer value must not be overwritten
+                # by this older read.
+                cache.add(VERSION_KEY, version, VERSION_TTL_SECONDS)
+            except Exception:  # the next check reads the database again
+                logger.warning("rollout version not cached", exc_info=True)
+        return version
+
+
+registry = FlagRegistry()

@@ -1,0 +1,53 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+
+from rollout import decisions, registry, services, traffic
+from rollout.models import ChangeSource
+
+
+@pytest.fixture(autouse=True)
+def fresh_rollout_state():
+    """Each test starts with no in-process copy, no overrides, no buffered traffic, and no
+    cached version from another test's database."""
+    registry.registry.reset()
+    decisions.overrides.clear()
+    traffic.buffer.drain()
+    cache.delete(registry.VERSION_KEY)
+    yield
+    registry.registry.reset()
+    decisions.overrides.clear()
+    traffic.buffer.drain()
+
+
+# The services publish a new version once their transaction commits; inside a test's
+# transaction the callbacks run when the service returns, as after a real commit.
+@pytest.fixture
+def make_flag(django_capture_on_commit_callbacks):
+    def make(name: str = "new-ui", reason: str = "test setup", **values):
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.flag_create(name=name, values=values, reason=reason, actor="setup", source=ChangeSource.API)
+
+    return make
+
+
+@pytest.fixture
+def change_flag(django_capture_on_commit_callbacks):
+    def change(name: str, reason: str = "test change", **values):
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.flag_update(name=name, values=values, reason=reason, actor="setup", source=ChangeSource.API)
+
+    return change
+
+
+@pytest.fixture
+def make_user():
+    def make(username: str, *groups: str, **fields):
+        user = get_user_model().objects.create_user(username=username, password="pw-123-secret", **fields)
+        for name in groups:
+            group, _ = Group.objects.get_or_create(name=name)
+            user.groups.add(group)
+        return user
+
+    return make
