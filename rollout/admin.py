@@ -180,3 +180,6 @@ class FlagAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         # The service wrote the lists (audited); the history inline is read-only.
         pass
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        return super().construct_change_message(request, form, [], add)

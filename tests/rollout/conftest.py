@@ -44,7 +44,7 @@ def change_flag(django_capture_on_commit_callbacks):
 @pytest.fixture
 def make_user():
     def make(username: str, *groups: str, **fields):
-        user = get_user_model().objects.create_user(username=username, password="pw-123-secret", **fields)
+        user = get_user_model().objects.create_user(username=username, password=None, **fields)
         for name in groups:
             group, _ = Group.objects.get_or_create(name=name)
             user.groups.add(group)
