@@ -73,7 +73,7 @@ class RolloutMiddleware:
         if flags.ramping and not response.streaming:
             latency_ms = (time.perf_counter() - started) * 1000
             error = response.status_code >= 500
-            now = time.time()
+            now = traffic.wall_clock()
             for rule in flags.ramping:
                 if decisions[rule.name].value:
                     traffic.buffer.record(rule.name, error=error, latency_ms=latency_ms, at=now)

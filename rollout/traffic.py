@@ -8,6 +8,7 @@ windows per flag, with a latency histogram so the guard can take a P95 over all 
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from datetime import datetime
 
@@ -64,8 +65,9 @@ class TrafficBuffer:
 
 
 def _window_range(since: datetime, until: datetime) -> range:
-    # Whole windows that started at or after the stage began: a window straddling the
-    # start may hold the previous stage's traffic, so it is left out.
+    # Whole windows that started at or after the stage began: the one straddling the
+    # start may hold requests from before it (even from before a rollback), so it is
+    # left out, at the cost of up to a minute of the stage's own traffic.
     first = -(-int(since.timestamp()) // WINDOW_SECONDS) * WINDOW_SECONDS
     return range(first, int(until.timestamp()) + 1, WINDOW_SECONDS)
 
@@ -157,6 +159,8 @@ def store() -> RedisTraffic | DatabaseTraffic:
 
 
 buffer = TrafficBuffer()
+# Where the middleware takes a request's time from (tests move it).
+wall_clock = time.time
 
 
 def flush() -> None:

@@ -1,20 +1,30 @@
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django_redis import get_redis_connection
 
 from rollout import decisions, registry, services, traffic
 from rollout.models import ChangeSource
 
 
+def _forget_shared_traffic() -> None:
+    if settings.REDIS_URL:
+        client = get_redis_connection("default")
+        for key in client.scan_iter("rollout:traffic:*"):
+            client.delete(key)
+
+
 @pytest.fixture(autouse=True)
 def fresh_rollout_state():
-    """Each test starts with no in-process copy, no overrides, no buffered traffic, and no
-    cached version from another test's database."""
+    """Each test starts with no in-process copy, no overrides, no buffered or shared
+    traffic, and no cached version from another test's database."""
     registry.registry.reset()
     decisions.overrides.clear()
     traffic.buffer.drain()
     cache.delete(registry.VERSION_KEY)
+    _forget_shared_traffic()
     yield
     registry.registry.reset()
     decisions.overrides.clear()
