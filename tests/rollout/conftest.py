@@ -1,7 +1,9 @@
+import importlib
+
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django_redis import get_redis_connection
 
@@ -51,13 +53,37 @@ def change_flag(django_capture_on_commit_callbacks):
     return change
 
 
+OPERATOR_PERMISSIONS = importlib.import_module("rollout.migrations.0002_operator_permissions").OPERATOR_PERMISSIONS
+
+
 @pytest.fixture
 def make_user():
     def make(username: str, *groups: str, **fields):
         user = get_user_model().objects.create_user(username=username, password=None, **fields)
         for name in groups:
             group, _ = Group.objects.get_or_create(name=name)
+            if name == "operator":
+                # A transactional test elsewhere may have emptied the tables the data
+                # migration filled; the grant itself is tested in test_migrations.
+                group.permissions.add(
+                    *Permission.objects.filter(content_type__app_label="rollout", codename__in=OPERATOR_PERMISSIONS)
+                )
             user.groups.add(group)
         return user
 
     return make
+
+
+@pytest.fixture
+def plain_static_files(settings):
+    # The manifest storage needs collectstatic first; the admin's pages are what is tested.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def operator_client(client, make_user):
+    client.force_login(make_user("olga", "operator", is_staff=True))
+    return client

@@ -1,43 +1,9 @@
-import re
-
 import pytest
 
 from rollout.models import ChangeSource, Flag
+from tests.rollout.admin_forms import ADD, change_url, form_data
 
-pytestmark = pytest.mark.django_db
-
-ADD = "/admin/rollout/flag/add/"
-
-
-def change_url(flag: Flag) -> str:
-    return f"/admin/rollout/flag/{flag.pk}/change/"
-
-
-@pytest.fixture(autouse=True)
-def plain_static_files(settings):
-    # The manifest storage needs collectstatic first; the admin's pages are what is tested.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
-def operator_client(client, make_user):
-    client.force_login(make_user("olga", "operator", is_staff=True))
-    return client
-
-
-def form_data(client, url: str, **fields) -> dict:
-    """What the browser would post: the page's hidden inline management values, plus the
-    fields given."""
-    page = client.get(url, secure=True).content.decode()
-    data = dict(re.findall(r'name="(changes-[A-Z_]+)" value="(\d+)"', page))
-    data.update(
-        {"description": "", "percentage": "0", "prefixes": "", "fallback_url": "", "ramp": "", "ramp_control": ""}
-    )
-    data.update({key: value for key, value in fields.items() if value is not None})
-    return data
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
 
 
 def test_operators_see_flags_and_accountants_do_not(client, make_user):
