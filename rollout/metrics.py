@@ -1,6 +1,9 @@
 """Rollout metrics (Prometheus, multiprocess-safe). Labels are flag names, which only
 operators create, so their number stays small."""
 
+import threading
+from collections import Counter as Tally
+
 from prometheus_client import Counter, Gauge
 
 DECISIONS = Counter(
@@ -25,3 +28,38 @@ REFRESH_FAILURES = Counter(
 TRAFFIC_FLUSH_FAILURES = Counter(
     "rollout_traffic_flush_failures_total", "Flushes of ramp traffic counts that failed (kept for the next one)."
 )
+
+
+class DecisionTally:
+    """Requests counted in memory by the set of flags that were on for them, and added to
+    ``rollout_decisions_total`` at the registry's once-a-second tick: one count per
+    request instead of a metric increment per flag."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Tally[str] = Tally()
+
+    def record(self, active: str) -> None:
+        """Count one request whose active flags are ``active`` (the X-Rollout value)."""
+        with self._lock:
+            self._counts[active] += 1
+
+    def flush(self, flags) -> None:
+        """Add the counts to the metric; ``flags`` are the names decided for them."""
+        with self._lock:
+            counts, self._counts = self._counts, Tally()
+        if not counts:
+            return
+        requests = sum(counts.values())
+        inside: Tally[str] = Tally()
+        for active, count in counts.items():
+            for name in active.split(",") if active else ():
+                inside[name] += count
+        for name in flags:
+            if inside[name]:
+                DECISIONS.labels(flag=name, cohort="in").inc(inside[name])
+            if requests - inside[name]:
+                DECISIONS.labels(flag=name, cohort="out").inc(requests - inside[name])
+
+
+decision_tally = DecisionTally()

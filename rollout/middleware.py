@@ -16,12 +16,13 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from finance.api.auth import HashedTokenAuthentication
 from finance.api.problems import json_problem
-from rollout import traffic
+from rollout import metrics, traffic
 from rollout.decisions import (
     VISITOR_COOKIE,
     VISITOR_COOKIE_MAX_AGE,
-    VISITOR_COOKIE_SALT,
     RequestFlags,
+    overrides,
+    sign_visitor,
 )
 from rollout.registry import registry
 
@@ -54,17 +55,19 @@ class RolloutMiddleware:
         started = time.perf_counter()
         flags = registry.current()
         decisions = request.rollout = RequestFlags(request, flags)
-        response = self._gate(request, decisions, flags.gating) if flags.gating else None
+        gated = flags.gate_prefixes and request.path_info.startswith(flags.gate_prefixes)
+        response = self._gate(request, decisions, flags.gating) if gated else None
         if response is None:
             response = self.get_response(request)
-        response[HEADER] = ",".join(decisions.active())
+        active = response[HEADER] = ",".join(decisions.active())
+        if not overrides:
+            metrics.decision_tally.record(active)
         if decisions.anonymous:
             patch_vary_headers(response, ("Cookie",))
             if decisions.new_visitor_id:
-                response.set_signed_cookie(
+                response.set_cookie(
                     VISITOR_COOKIE,
-                    decisions.new_visitor_id,
-                    salt=VISITOR_COOKIE_SALT,
+                    sign_visitor(decisions.new_visitor_id),
                     max_age=VISITOR_COOKIE_MAX_AGE,
                     httponly=True,
                     samesite="Lax",

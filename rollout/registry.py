@@ -41,8 +41,11 @@ class FlagSet:
     rules: dict[str, FlagRule] = field(default_factory=dict)
     gating: tuple[FlagRule, ...] = ()
     ramping: tuple[FlagRule, ...] = ()
-    # Pre-bound metric children, so counting a decision is a single increment.
-    counters: dict[tuple[str, bool], object] = field(default_factory=dict)
+    # Every gated prefix at once: most paths are ruled out by one str.startswith.
+    gate_prefixes: tuple[str, ...] = ()
+    # subject → (its decisions, the active names): a subject's answers cannot change
+    # until the flags do, and a new FlagSet starts with an empty memo.
+    memo: dict = field(default_factory=dict, compare=False)
 
 
 def _members_of(group_ids: set[int]) -> dict[int, set[int]]:
@@ -99,17 +102,17 @@ def load_flag_set() -> FlagSet:
             ramp_running=flag.ramp_status == RampStatus.RUNNING,
             percentage=f"{flag.percentage:.2f}",
         )
-    counters = {
-        (name, value): metrics.DECISIONS.labels(flag=name, cohort="in" if value else "out")
-        for name in rules
-        for value in (True, False)
-    }
+    return flag_set(version, rules)
+
+
+def flag_set(version: int | None, rules: dict[str, FlagRule]) -> FlagSet:
+    """A ``FlagSet`` of these rules, with its lookups precomputed."""
     return FlagSet(
         version=version,
         rules=rules,
         gating=tuple(rule for rule in rules.values() if rule.path_prefixes),
         ramping=tuple(rule for rule in rules.values() if rule.ramp_running),
-        counters=counters,
+        gate_prefixes=tuple(prefix for rule in rules.values() for prefix in rule.path_prefixes),
     )
 
 
@@ -159,6 +162,7 @@ class FlagRegistry:
         try:
             self._next_check = self._clock() + self._interval
             self._check_version()
+            metrics.decision_tally.flush(self._flags.rules)
             traffic.flush()
         finally:
             self._lock.release()
@@ -167,7 +171,10 @@ class FlagRegistry:
         try:
             version = self._version()
             if version != self._flags.version:
-                self._flags = load_flag_set()
+                fresh = load_flag_set()
+                # The tally counted requests against the old flags: settle it first.
+                metrics.decision_tally.flush(self._flags.rules)
+                self._flags = fresh
                 for rule in self._flags.rules.values():
                     metrics.PERCENTAGE.labels(flag=rule.name).set(float(rule.percentage) if rule.enabled else 0.0)
                 logger.info(

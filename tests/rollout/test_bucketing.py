@@ -124,3 +124,8 @@ def test_a_subject_gets_the_same_bucket_in_another_process():
     )
 
     assert json.loads(other.stdout) == [bucketing.bucket("cross-process-salt", s) for s in subjects]
+
+
+@given(salt=st.text(max_size=40), subject=st.text(max_size=40))
+def test_the_hot_path_agrees_with_the_reference(salt, subject):
+    assert bucketing.bucket_of(bucketing.key_prefix(salt), subject.encode()) == bucketing.bucket(salt, subject)

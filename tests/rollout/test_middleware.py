@@ -7,7 +7,7 @@ from prometheus_client import REGISTRY
 
 from finance.api.auth import issue_token
 from rollout import bucketing, registry
-from rollout.decisions import VISITOR_COOKIE, VISITOR_COOKIE_SALT
+from rollout.decisions import VISITOR_COOKIE, sign_visitor
 from rollout.evaluation import ALLOWED, IN_COHORT, OUT_OF_COHORT
 from rollout.testing import override_flag
 
@@ -96,7 +96,7 @@ def test_a_visitor_is_bucketed_by_the_id_in_the_cookie(client, make_flag):
     make_flag("half", percentage="50")
     salt = registry.registry.current().rules["half"].salt
     visitor = next(v for v in (f"visitor-{n}" for n in range(100)) if bucketing.bucket(salt, f"anon:{v}") < 5000)
-    client.cookies = SimpleCookie({VISITOR_COOKIE: _signed(visitor)})
+    client.cookies = SimpleCookie({VISITOR_COOKIE: sign_visitor(visitor)})
 
     response = client.get("/labs/status/200", secure=True)
 
@@ -111,12 +111,6 @@ def test_a_forged_cookie_is_replaced(client, make_flag):
     response = client.get("/labs/status/200", secure=True)
 
     assert response.cookies[VISITOR_COOKIE].value != "chosen-visitor:forged-signature"
-
-
-def _signed(value: str) -> str:
-    from django.core import signing
-
-    return signing.get_cookie_signer(salt=VISITOR_COOKIE + VISITOR_COOKIE_SALT).sign(value)
 
 
 def test_an_out_of_cohort_request_to_a_gated_path_is_a_problem_404(client, make_flag):
@@ -263,3 +257,30 @@ def test_no_copy_yet_and_no_database_means_every_flag_off(client, make_flag, clo
         response = client.get("/healthz", secure=True)
 
     assert (response.status_code, response["X-Rollout"]) == (200, "")
+
+
+def test_decisions_are_counted_by_flag_and_cohort(client, make_flag, clock):
+    make_flag("everyone", percentage="100")
+    make_flag("nobody", percentage="0")
+    before = {
+        (flag, cohort): REGISTRY.get_sample_value("rollout_decisions_total", {"flag": flag, "cohort": cohort}) or 0
+        for flag in ("everyone", "nobody")
+        for cohort in ("in", "out")
+    }
+
+    for _ in range(3):
+        client.get("/labs/status/200", secure=True)
+    clock.now += 1.0
+    client.get("/labs/status/200", secure=True)  # the tick adds the tally to the counter
+
+    after = {
+        key: REGISTRY.get_sample_value("rollout_decisions_total", dict(zip(("flag", "cohort"), key, strict=True))) or 0
+        for key in before
+    }
+    assert {key: after[key] - before[key] for key in before} == {
+        ("everyone", "in"): 3,
+        ("everyone", "out"): 0,
+        ("nobody", "in"): 0,
+        ("nobody", "out"): 3,
+    }
+    assert REGISTRY.get_sample_value("rollout_flag_percentage", {"flag": "everyone"}) == 100.0

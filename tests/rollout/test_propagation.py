@@ -12,11 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 from django.conf import settings
-from django.core import signing
 from django.db import connection
 
 from rollout import bucketing
-from rollout.decisions import VISITOR_COOKIE, VISITOR_COOKIE_SALT
+from rollout.decisions import VISITOR_COOKIE, sign_visitor
 from rollout.models import Flag
 from tests.rollout.admin_forms import change_url, form_data
 
@@ -88,7 +87,7 @@ def two_workers(tmp_path):
 
 
 def visitor_cookie(visitor: str) -> dict:
-    return {VISITOR_COOKIE: signing.get_cookie_signer(salt=VISITOR_COOKIE + VISITOR_COOKIE_SALT).sign(visitor)}
+    return {VISITOR_COOKIE: sign_visitor(visitor)}
 
 
 def rollout_header(url: str, visitor: str) -> str:
