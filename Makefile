@@ -45,6 +45,7 @@ lint: venv
 bench: venv
 	DATABASE_URL=$${DATABASE_URL-$(TEST_DATABASE_URL)} SECRET_KEY=bench-only-secret-key \
 	$(BIN)/python -m loadtest.bench_eventstore
+	SECRET_KEY=bench-only-secret-key DATABASE_URL= REDIS_URL= $(BIN)/python -m loadtest.bench_rollout --write
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis test-artifacts
