@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/finance
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test test-sqlite lint bench venv clean
+.PHONY: run test test-sqlite lint bench venv clean k8s-rules
 
 venv: $(STAMP)
 
@@ -24,10 +24,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 run: venv
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
 	@echo
-	@echo "  Finance service on http://127.0.0.1:8000/admin/  (API: /api/v1/, docs: /api/docs/)"
-	@echo "  Log in as  demo / demo-password"
+	@DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
+	@echo "Serving http://127.0.0.1:8000/admin/  (API /api/v1/, docs /api/docs/); Ctrl-C stops."
 	@echo
 	DEBUG=$${DEBUG:-1} $(BIN)/uvicorn config.asgi:application --host 127.0.0.1 --port 8000 --no-access-log
 
@@ -46,6 +45,10 @@ bench: venv
 	DATABASE_URL=$${DATABASE_URL-$(TEST_DATABASE_URL)} SECRET_KEY=bench-only-secret-key \
 	$(BIN)/python -m loadtest.bench_eventstore
 	SECRET_KEY=bench-only-secret-key DATABASE_URL= REDIS_URL= $(BIN)/python -m loadtest.bench_rollout --write
+
+# Regenerate the PrometheusRule in the production manifest from the rules file.
+k8s-rules: venv
+	$(BIN)/python -m ops.prometheus_rule
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis test-artifacts

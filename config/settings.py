@@ -17,6 +17,8 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="") or ("insecure-development-key-never-used-in-production" if DEBUG else "")
 if not SECRET_KEY:
     raise environ.ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+# Old keys still accepted for signatures while a rotation settles (docs/runbook.md).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -31,6 +33,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_eventstream",
     "finance",
     "ledger",
@@ -203,12 +206,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_PERMISSIONS": ["finance.api.permissions.FinanceAccess"],
+    # Swagger UI from the app's own static files: the service may run without internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
-# --- Live event feed (django-eventstream) ---------------------------------------------
-EVENTSTREAM_STORAGE_CLASS = "finance.eventstore.sse.FeedStorage"
-EVENTSTREAM_CHANNELMANAGER_CLASS = "finance.eventstore.sse.FeedChannelManager"
+# --- Live event feed (django-eventstream listeners; see finance/eventstore/sse.py) ----
 if REDIS_URL:
     # Fan a published event out to the SSE listeners of every worker process.
     _redis_url = urlparse(REDIS_URL)

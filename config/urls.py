@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
 
@@ -8,5 +9,14 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("", include("django_prometheus.urls")),
     path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/reports/", include("ledger.api.urls")),
     path("api/v1/rollout/", include("rollout.api.urls")),
+    path("api/v1/", include("finance.api.urls")),
 ]
+
+handler400 = "finance.api.problems.handler400"
+handler403 = "finance.api.problems.handler403"
+handler404 = "finance.api.problems.handler404"
+handler500 = "finance.api.problems.handler500"

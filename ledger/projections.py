@@ -34,7 +34,8 @@ def project(recorded: Iterable[RecordedEvent], aggregates: Iterable[Aggregate]) 
         handler = _EVENT_HANDLERS.get(event.type)
         if handler is not None:
             handler(to_domain_event(event), event)
-    for aggregate in aggregates:
+    # Payments first: an invoice's allocation rows refer to the payment's row.
+    for aggregate in sorted(aggregates, key=lambda a: not isinstance(a, Payment)):
         writer = _STATE_WRITERS.get(type(aggregate))
         if writer is not None and aggregate.stream_id in first_seen:
             writer(aggregate, first_seen[aggregate.stream_id])

@@ -1,6 +1,9 @@
+import os
+
 import pytest
 from django.db import connection
 from django.test import TransactionTestCase
+from hypothesis import settings as hypothesis_settings
 
 from finance.eventstore import sqlite_guard
 
@@ -24,3 +27,66 @@ TransactionTestCase._fixture_teardown = _fixture_teardown_allowing_event_deletes
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def make_client(db):
+    """An API client authenticated by a real token of a user with the given role."""
+    from django.contrib.auth.models import Group, User
+    from rest_framework.test import APIClient
+
+    from finance.api.auth import issue_token
+
+    def make(role: str | None = "accountant", username: str | None = None) -> APIClient:
+        user = User.objects.create_user(username=username or f"{role or 'nobody'}-{User.objects.count()}")
+        if role:
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
+        client = APIClient(SERVER_NAME="localhost")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user)}")
+        client.user = user
+        return client
+
+    return make
+
+
+@pytest.fixture
+def accountant(make_client):
+    return make_client("accountant")
+
+
+@pytest.fixture
+def viewer(make_client):
+    return make_client("viewer")
+
+
+STANDARD_CHART = [
+    ("1000", "Cash", "asset"),
+    ("1100", "Accounts receivable", "asset"),
+    ("2200", "Sales tax payable", "liability"),
+    ("3000", "Owner's equity", "equity"),
+    ("4000", "Sales", "revenue"),
+    ("4100", "Services", "revenue"),
+    ("5000", "Expenses", "expense"),
+]
+
+
+@pytest.fixture
+def chart(db):
+    """The accounts most tests post to, opened through the service."""
+    from finance import services
+
+    for code, name, account_type in STANDARD_CHART:
+        services.account_open(code=code, name=name, type=account_type, parent=None, actor="setup")
+    return {code for code, _, _ in STANDARD_CHART}
+
+
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    # Production settings redirect plain HTTP to HTTPS; the test client speaks HTTP.
+    settings.SECURE_SSL_REDIRECT = False
+
+
+# Hypothesis: a quick profile for every run, a deep one to hunt (HYPOTHESIS_PROFILE=deep).
+hypothesis_settings.register_profile("default", max_examples=30)
+hypothesis_settings.register_profile("deep", max_examples=500)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -45,6 +45,9 @@ def _flatten(detail, prefix: str = "") -> list[dict]:
     if isinstance(detail, dict):
         out = []
         for key, value in detail.items():
+            if isinstance(key, int):  # DRF reports list items as {index: errors}
+                out += _flatten(value, f"{prefix}[{key}]")
+                continue
             field = key if key != "non_field_errors" else ""
             path = f"{prefix}.{field}" if prefix and field else (prefix or field)
             out += _flatten(value, path)

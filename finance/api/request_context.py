@@ -36,12 +36,8 @@ def new_context(
 
 
 def current() -> RequestContext:
-    """The context of the running request or task; a fresh one outside of both."""
-    context = _current.get()
-    if context is None:
-        context = new_context()
-        _current.set(context)
-    return context
+    """The context of the running request or task; a fresh one (new ids) outside both."""
+    return _current.get() or new_context()
 
 
 def activate(context: RequestContext) -> contextvars.Token:
@@ -81,8 +77,8 @@ class RequestContextMiddleware:
 
 def set_user(username: str) -> None:
     """Called once authentication knows who the caller is."""
-    context = current()
-    if context.user != username:
+    context = _current.get()
+    if context is not None and context.user != username:
         _current.set(RequestContext(context.request_id, context.correlation_id, context.causation_id, username))
 
 

@@ -89,8 +89,12 @@ class JournalEntry(Aggregate):
         source: str = "manual",
         source_id: str | None = None,
         reverses: str | None = None,
+        control_accounts: frozenset[str] = frozenset(),
     ) -> "JournalEntry":
-        """Validate every rule, naming each offending field, then post."""
+        """Validate every rule, naming each offending field, then post.
+
+        ``control_accounts`` (the receivable) take postings only from the documents they
+        summarise: a manual line there would put the sub-ledger out of step."""
         problems = Problems()
         problems.check(
             isinstance(description, str) and 0 < len(description.strip()) <= TEXT_MAX,
@@ -108,6 +112,11 @@ class JournalEntry(Aggregate):
         posted: list[Line] = []
         totals: dict[str, list[Decimal]] = defaultdict(lambda: [money.ZERO, money.ZERO])
         for index, line in enumerate(lines):
+            if source == "manual" and line.account in control_accounts:
+                problems.add(
+                    f"lines[{index}].account",
+                    f"account {line.account} is a control account: post to it through invoices and payments",
+                )
             valid = _check_line(problems, f"lines[{index}]", line, currency if currency_ok else None, chart)
             if valid is not None:
                 posted.append(valid)

@@ -26,6 +26,7 @@ for _units, _codes in _MINOR_UNITS_EXCEPTIONS.items():
     MINOR_UNITS.update({code: _units for code in _codes.split()})
 
 ZERO = Decimal(0)
+_MAX_DIGITS = 30  # beyond any amount, quantity or rate: refuse before arithmetic sees it
 
 
 def is_currency(code: object) -> bool:
@@ -62,6 +63,8 @@ def to_decimal(value: object) -> Decimal:
         raise TypeError(f"{type(value).__name__} is not a decimal number")
     if not result.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
+    if result and not -_MAX_DIGITS <= result.adjusted() <= _MAX_DIGITS or result.as_tuple().exponent < -_MAX_DIGITS:
+        raise ValueError(f"{value!r} is out of range")
     return result
 
 

@@ -4,11 +4,14 @@ consumer polling "after position P" can trust never to go back on.
 Why not the events' own sequence numbers: on Postgres a transaction can take sequence
 10, another take 11 and commit first; a reader that saw 11 and moved on would never see
 10. Instead the positioner hands out positions only to events written by transactions
-older than the oldest one still running (``transaction_id < pg_snapshot_xmin(
-pg_current_snapshot())``), ordered by (transaction id, sequence): nothing can commit
-into that range any more, so positions, once given, are final. Writers take no lock;
-positioners take turns on an advisory lock (SQLite serialises writers, so commit order
-is sequence order there).
+older than the oldest one still running, ordered by (transaction id, sequence): nothing
+can commit into that range any more, so positions, once given, are final. Writers take
+no lock; positioners take turns on an advisory lock (SQLite serialises writers, so
+commit order is sequence order there).
+
+"The oldest one still running" is ``pg_snapshot_xmin(pg_current_snapshot())`` narrowed
+to this database: transaction ids are cluster-wide, and a long transaction in another
+database on the same server (a report, a dump) must not hold the feed back.
 
 After every commit the writer runs the positioner and publishes the newly positioned
 events to the live SSE stream; a Celery beat task does the same every few seconds for
@@ -72,17 +75,41 @@ def _state(cursor) -> tuple[int, int, int, int]:
     return row
 
 
+def _horizon() -> int | None:
+    """The oldest transaction id in this database that may still commit (Postgres): every
+    event written by an older transaction is committed or rolled back, and visible to
+    any snapshot taken after this call. Transactions that start later get larger ids."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_HORIZON_SQL)
+        return cursor.fetchone()[0]
+
+
+# The snapshot's in-progress xid8s whose low 32 bits are the xid of a backend of this
+# database (pg_stat_activity.backend_xid is a 32-bit xid); else the next xid to come.
+_HORIZON_SQL = """
+    SELECT LEAST(
+        pg_snapshot_xmax(s)::text::bigint,
+        (SELECT MIN(x::text::bigint) FROM pg_snapshot_xip(s) AS x
+         WHERE x::text::bigint % 4294967296 IN (
+             SELECT backend_xid::text::bigint FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL)))
+    FROM pg_current_snapshot() AS s
+"""
+
+
 def _position_batch() -> int:
     """Position the next batch of committable events; return how many got a position."""
+    horizon = _horizon()
     with transaction.atomic(), connection.cursor() as cursor:
         last_txid, last_sequence, positioned_upto, _ = _state(cursor)
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT sequence, transaction_id FROM finance_event"
-                " WHERE (transaction_id, sequence) > (%s, %s)"
-                " AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+                " WHERE (transaction_id, sequence) > (%s, %s) AND transaction_id < %s"
                 " ORDER BY transaction_id, sequence LIMIT %s",
-                [last_txid, last_sequence, _BATCH],
+                [last_txid, last_sequence, horizon, _BATCH],
             )
         else:
             cursor.execute(
@@ -149,22 +176,19 @@ def _publish_pending() -> int:
 
 
 def _publish(event: store.RecordedEvent) -> None:
-    # django-eventstream's send_event() would store the event again under an id of its
-    # own; here the id is the position, so hand it straight to the listeners.
+    """Wake the SSE streams of every process (django-eventstream's listeners, through
+    Redis when configured); each stream then reads the feed itself (see ``sse``)."""
     from django_eventstream import eventstream
     from django_eventstream.event import Event
     from django_eventstream.views import get_listener_manager
 
-    from finance.eventstore.serialization import event_json
-
-    data = event_json(event)
     if eventstream.redis_client is not None:
         eventstream.redis_client.publish(
             "events_channel",
-            json.dumps({"channel": CHANNEL, "event_type": "message", "data": data, "pub_id": event.position}),
+            json.dumps({"channel": CHANNEL, "event_type": "message", "data": "", "pub_id": event.position}),
         )
     else:
-        get_listener_manager().add_to_queues(CHANNEL, Event(CHANNEL, "message", data, id=event.position))
+        get_listener_manager().add_to_queues(CHANNEL, Event(CHANNEL, "message", "", id=event.position))
 
 
 def read(*, after: int, limit: int) -> list[store.RecordedEvent]:

@@ -251,15 +251,19 @@ def _to_event(row) -> RecordedEvent:
     )
 
 
-def read_stream(stream_id: str, *, after_version: int = 0) -> list[RecordedEvent]:
+def read_stream(stream_id: str, *, after_version: int = 0, limit: int | None = None) -> list[RecordedEvent]:
     """The stream's events with version > ``after_version``, in version order."""
+    sql = (
+        f"SELECT {_EVENT_COLUMNS} FROM finance_event e"
+        " LEFT JOIN finance_feed f ON f.event_sequence = e.sequence"
+        " WHERE e.stream_id = %s AND e.version > %s ORDER BY e.version"
+    )
+    params: list = [stream_id, after_version]
+    if limit is not None:
+        sql += " LIMIT %s"
+        params.append(limit)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM finance_event e"
-            " LEFT JOIN finance_feed f ON f.event_sequence = e.sequence"
-            " WHERE e.stream_id = %s AND e.version > %s ORDER BY e.version",
-            [stream_id, after_version],
-        )
+        cursor.execute(sql, params)
         return [_to_event(row) for row in cursor.fetchall()]
 
 
@@ -293,6 +297,32 @@ def iter_all_events(chunk_size: int = 2000) -> Iterator[RecordedEvent]:
         for row in rows:
             yield _to_event(row)
         last_stream, last_version = rows[-1][2], rows[-1][4]
+
+
+def iter_events_in_commit_order(chunk_size: int = 2000) -> Iterator[RecordedEvent]:
+    """Every event by sequence: within a stream that is version order, and an event
+    that depends on another one (an allocation on its payment) always comes later."""
+    last = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM finance_event e"
+                " LEFT JOIN finance_feed f ON f.event_sequence = e.sequence"
+                " WHERE e.sequence > %s ORDER BY e.sequence LIMIT %s",
+                [last, chunk_size],
+            )
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        for row in rows:
+            yield _to_event(row)
+        last = rows[-1][0]
+
+
+def event_count() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM finance_event")
+        return cursor.fetchone()[0]
 
 
 def stream_version(stream_id: str) -> int | None:

@@ -4,6 +4,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date as Date
 
+from django.conf import settings
+
 from finance.domain.errors import FieldError, RuleViolation
 from finance.domain.journal import JournalEntry, LineInput
 from finance.services.unit_of_work import commit, load_books, load_existing, run
@@ -20,23 +22,29 @@ class EntryInput:
     reference: str = ""
 
 
+def _post(entry_id: str, item: EntryInput, chart, periods) -> JournalEntry:
+    return JournalEntry.post(
+        id=entry_id,
+        date=item.date,
+        description=item.description,
+        reference=item.reference,
+        currency=item.currency,
+        lines=item.lines,
+        chart=chart,
+        periods=periods,
+        control_accounts=frozenset({settings.FINANCE_RECEIVABLE_ACCOUNT}),
+    )
+
+
 def journal_entry_post(
     *, date: Date, description: str, currency: str, lines: list[LineInput], reference: str = "", actor: str
 ) -> JournalEntry:
+    item = EntryInput(date=date, description=description, currency=currency, lines=lines, reference=reference)
     entry_id = str(uuid.uuid4())
 
     def command() -> JournalEntry:
         chart, periods = load_books()
-        entry = JournalEntry.post(
-            id=entry_id,
-            date=date,
-            description=description,
-            reference=reference,
-            currency=currency,
-            lines=lines,
-            chart=chart,
-            periods=periods,
-        )
+        entry = _post(entry_id, item, chart, periods)
         commit([entry], actor=actor)
         return entry
 
@@ -54,18 +62,7 @@ def journal_entries_post_batch(*, entries: list[EntryInput], actor: str) -> list
         posted, errors = [], []
         for index, (entry_id, item) in enumerate(zip(ids, entries, strict=True)):
             try:
-                posted.append(
-                    JournalEntry.post(
-                        id=entry_id,
-                        date=item.date,
-                        description=item.description,
-                        reference=item.reference,
-                        currency=item.currency,
-                        lines=item.lines,
-                        chart=chart,
-                        periods=periods,
-                    )
-                )
+                posted.append(_post(entry_id, item, chart, periods))
             except RuleViolation as violation:
                 errors += [FieldError(f"entries[{index}].{e.field}", e.message) for e in violation.errors]
         if errors:

@@ -209,3 +209,23 @@ def test_feed_hands_out_every_event_exactly_once_in_order_while_writers_commit_l
     assert len(positions) == len(set(positions)), "an event was handed out twice"
     assert {event.event_id for event in seen} == written, "the feed skipped an event"
     assert positions == list(range(positions[0], positions[0] + len(positions))), "positions are not dense"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_transaction_in_another_database_does_not_hold_the_feed_back():
+    if connection.vendor != "postgresql":
+        pytest.skip("transaction ids are per-database concerns only on Postgres")
+    import psycopg2
+
+    params = connection.get_connection_params()
+    other = psycopg2.connect(**{**params, "dbname": "postgres"})
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id()")  # holds an xid until rollback
+        start = feed.last_position()
+        append(new_stream(), 0, "A", "B")
+        feed.advance_and_publish()
+        assert [e.type for e in feed.read(after=start, limit=10)] == ["A", "B"]
+    finally:
+        other.rollback()
+        other.close()
