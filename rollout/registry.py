@@ -1,19 +1,24 @@
 """The in-process copy of every flag, and how it stays current.
 
 A request reads ``registry.current()``: a frozen ``FlagSet`` held in memory. At most once
-a second the registry compares the flag-set version — from the shared cache, or from the
-database when the cache has no value or is process-local — with the version of its copy,
-and reloads all flags only when the two differ. In steady state a request therefore costs
-no query and no cache call; a change reaches every worker within about a second. Any
-failure while checking or reloading leaves the last good copy in place: the registry
+a second the registry reads the published flag-set version token — one cache ``GET`` with
+Redis, one small file read in the embedded mode — and reloads all flags from the database
+only when the token differs from the one its copy was loaded under. Every change publishes
+a new token after it commits, and a beat task republishes the database's version every
+30 s, which heals a publish lost to a cache outage. In steady state a request therefore
+costs no query and no cache call; a change reaches every worker within about a second.
+Any failure while checking or reloading leaves the last good copy in place: the registry
 never raises.
 """
 
 import logging
+import os
+import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -27,9 +32,6 @@ from rollout.models import Flag, FlagSetVersion, RampStatus
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "rollout:version"
-# A cached version is trusted this long; a value written by a lost update (a cache that
-# was briefly unreachable when a change committed) cannot hide a change for longer.
-VERSION_TTL_SECONDS = 10
 CHECK_INTERVAL_SECONDS = 1.0
 
 
@@ -117,17 +119,59 @@ def flag_set(version: int | None, rules: dict[str, FlagRule]) -> FlagSet:
 
 
 def _cache_is_shared() -> bool:
-    # A process-local cache (the embedded mode) cannot tell one worker about another's
-    # change, so there the version comes straight from the database.
     return bool(settings.REDIS_URL)
 
 
-def publish_version(version: int) -> None:
-    """Tell every worker about a new version (after the change committed)."""
+def _signal_file() -> Path | None:
+    # The embedded mode has no shared cache, but its workers share the SQLite file's
+    # folder. (Postgres without Redis has neither: each check reads the database.)
+    database = settings.DATABASES["default"]
+    if "sqlite" not in database["ENGINE"]:
+        return None
+    return Path(f"{database['NAME']}.rollout-version")
+
+
+def read_signal() -> str | None:
+    """The version token last published, or ``None`` when there is none."""
+    if _cache_is_shared():
+        token = cache.get(VERSION_KEY)
+        return None if token is None else str(token)
+    path = _signal_file()
+    if path is None:
+        return None
     try:
-        cache.set(VERSION_KEY, version, VERSION_TTL_SECONDS)
-    except Exception:  # the cache is a shortcut: workers fall back to the database
-        logger.warning("rollout version not published to the cache", extra={"version": version}, exc_info=True)
+        return path.read_text() or None
+    except FileNotFoundError:
+        return None
+
+
+def token_version(token: str | None) -> int | None:
+    """The flag-set version a token names."""
+    head = (token or "").split(":", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def publish_version(version: int, *, only_if_absent: bool = False) -> None:
+    """Tell every worker about the flag-set version: after a change commits, by the
+    periodic republish (which heals a publish lost to a cache outage), or — with
+    ``only_if_absent`` — by a worker that found no token at all. Never raises.
+
+    The token is ``<version>:<nonce>``: unique per publish, so a version number seen in an
+    earlier life of the database (a restore) still reads as a change."""
+    token = f"{version}:{secrets.token_hex(4)}"
+    try:
+        if _cache_is_shared():
+            write = cache.add if only_if_absent else cache.set
+            write(VERSION_KEY, token, None)
+            return
+        path = _signal_file()
+        if path is None or (only_if_absent and path.exists()):
+            return
+        scratch = path.with_name(f"{path.name}.{os.getpid()}")
+        scratch.write_text(token)
+        os.replace(scratch, path)  # atomic: a reader sees the old token or the new one
+    except Exception:  # workers fall back to the database, or the periodic republish heals it
+        logger.warning("rollout version not published", extra={"version": version}, exc_info=True)
 
 
 class FlagRegistry:
@@ -137,6 +181,7 @@ class FlagRegistry:
         self._clock = clock
         self._interval = interval
         self._flags = FlagSet()
+        self._token: str | None = None
         self._next_check = 0.0
         self._lock = threading.Lock()
 
@@ -147,13 +192,14 @@ class FlagRegistry:
         return self._flags
 
     def invalidate(self) -> None:
-        """Check the version on the next ``current()`` (used after a local change)."""
+        """Reload on the next ``current()`` (after a change made in this process)."""
+        self._token = None
         self._next_check = 0.0
 
     def reset(self) -> None:
         """Forget the copy (tests)."""
         self._flags = FlagSet()
-        self._next_check = 0.0
+        self.invalidate()
 
     def refresh(self) -> None:
         # One thread refreshes; the others go on with the copy they have.
@@ -169,12 +215,12 @@ class FlagRegistry:
 
     def _check_version(self) -> None:
         try:
-            version = self._version()
-            if version != self._flags.version:
+            token = self._current_token()
+            if token != self._token or self._flags.version is None:
                 fresh = load_flag_set()
                 # The tally counted requests against the old flags: settle it first.
                 metrics.decision_tally.flush(self._flags.rules)
-                self._flags = fresh
+                self._flags, self._token = fresh, token
                 for rule in self._flags.rules.values():
                     metrics.PERCENTAGE.labels(flag=rule.name).set(float(rule.percentage) if rule.enabled else 0.0)
                 logger.info(
@@ -190,23 +236,22 @@ class FlagRegistry:
             if not connection.in_atomic_block:
                 connection.close_if_unusable_or_obsolete()
 
-    def _version(self) -> int:
-        if not _cache_is_shared():
-            return read_version()
+    def _current_token(self) -> str:
+        # A token that differs from the one this copy was loaded under means a change
+        # (whatever its value: a token left over from another database life just costs
+        # one reload). No token at all: the database answers and publishes one.
         try:
-            version = cache.get(VERSION_KEY)
-        except Exception:  # an unreachable cache is a miss: the database answers instead
-            logger.warning("rollout version not readable from the cache", exc_info=True)
-            version = None
-        if version is None:
+            token = read_signal()
+        except Exception:  # an unreachable cache is a missing token
+            logger.warning("rollout version token not readable", exc_info=True)
+            token = None
+        if token is None:
             version = read_version()
-            try:
-                # add, not set: a concurrent change's newer value must not be overwritten
-                # by this older read.
-                cache.add(VERSION_KEY, version, VERSION_TTL_SECONDS)
-            except Exception:  # the next check reads the database again
-                logger.warning("rollout version not cached", exc_info=True)
-        return version
+            publish_version(version, only_if_absent=True)
+            # Still none (the cache is down): the database's version is the token, so a
+            # change is noticed even while nothing can be published.
+            token = read_signal() or f"{version}:database"
+        return token
 
 
 registry = FlagRegistry()

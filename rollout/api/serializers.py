@@ -29,6 +29,7 @@ class StrictBoolean(serializers.BooleanField):
         return data
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{1,3}(\.\d{1,2})?$", "example": "12.50"})
 class PercentageString(serializers.Field):
     """A decimal as a JSON string ("12.50"); range and decimals are the service's rules."""
 

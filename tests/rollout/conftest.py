@@ -26,6 +26,8 @@ def fresh_rollout_state():
     decisions.overrides.clear()
     traffic.buffer.drain()
     cache.delete(registry.VERSION_KEY)
+    if registry._signal_file():
+        registry._signal_file().unlink(missing_ok=True)
     _forget_shared_traffic()
     yield
     registry.registry.reset()
