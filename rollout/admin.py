@@ -18,6 +18,12 @@ _LISTS = ("users", "groups", "deny_users", "deny_groups")
 _FORM_FIELD = {"path_prefixes": "prefixes"}
 
 
+class RampPlanField(forms.JSONField):
+    def prepare_value(self, value):
+        # No plan shows as an empty box, not as the JSON literal "null".
+        return "" if value is None else super().prepare_value(value)
+
+
 class FlagForm(forms.ModelForm):
     prefixes = forms.CharField(
         label="Path prefixes",
@@ -25,7 +31,7 @@ class FlagForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="URL path prefixes the flag gates, one per line (e.g. /beta/).",
     )
-    ramp = forms.JSONField(
+    ramp = RampPlanField(
         label="Ramp plan",
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
