@@ -1,16 +1,15 @@
 """Thin views of the rollout API: parse → service → serialize. Errors become
 problem+json in ``finance.api.problems``."""
 
-import re
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import ParseError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from finance.api.conditional import etag, if_match
+from finance.api.idempotency import idempotent
 from finance.api.pagination import LimitPagination
 from finance.api.permissions import RolloutAccess
 from rollout import services
@@ -18,28 +17,17 @@ from rollout.api.serializers import FlagChangeSerializer, FlagSerializer, FlagWr
 from rollout.decisions import flags_for
 from rollout.models import ChangeSource, Flag
 
-_ETAG = re.compile(r'^(?:W/)?"(\d{1,10})"$')
 IF_MATCH = OpenApiParameter(
     "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description='The flag\'s version as an ETag, e.g. "3".'
 )
-
-
-def if_match(request) -> int | None:
-    """The version named by ``If-Match`` (``None`` when absent or ``*``); 400 if malformed."""
-    header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*":
-        return None
-    found = _ETAG.match(header.strip())
-    if not found:
-        raise ParseError('If-Match must be a version in quotes, e.g. "3"')
-    return int(found.group(1))
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, description="Replays the first response."
+)
 
 
 def flag_response(flag: Flag, status_code: int = status.HTTP_200_OK, headers: dict | None = None) -> Response:
     flag = Flag.objects.prefetch_related("users", "groups", "deny_users", "deny_groups").get(pk=flag.pk)
-    return Response(
-        FlagSerializer(flag).data, status=status_code, headers={"ETag": f'"{flag.version}"', **(headers or {})}
-    )
+    return Response(FlagSerializer(flag).data, status=status_code, headers={**etag(flag.version), **(headers or {})})
 
 
 class ByName(LimitPagination):
@@ -55,7 +43,8 @@ class FlagListView(generics.ListAPIView):
     pagination_class = ByName
     queryset = Flag.objects.prefetch_related("users", "groups", "deny_users", "deny_groups")
 
-    @extend_schema(request=FlagWriteSerializer, responses={201: FlagSerializer})
+    @extend_schema(request=FlagWriteSerializer, responses={201: FlagSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @idempotent
     def post(self, request):
         body = FlagWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)

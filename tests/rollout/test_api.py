@@ -241,3 +241,16 @@ def test_the_schema_documents_the_rollout_api(client):
     schema = SchemaGenerator().get_schema(request=None, public=True)
 
     assert {"/api/v1/rollout/flags/", "/api/v1/rollout/flags/{name}/", "/api/v1/rollout/me/"} <= set(schema["paths"])
+
+
+def test_an_idempotency_key_replays_the_creation(operator):
+    body = {"name": "beta", "reason": "launch"}
+
+    first = send(operator, "post", FLAGS, body, HTTP_IDEMPOTENCY_KEY="create-beta-1")
+    again = send(operator, "post", FLAGS, body, HTTP_IDEMPOTENCY_KEY="create-beta-1")
+    other = send(operator, "post", FLAGS, {**body, "percentage": "5"}, HTTP_IDEMPOTENCY_KEY="create-beta-1")
+
+    assert (first.status_code, again.status_code, again["Idempotent-Replayed"]) == (201, 201, "true")
+    assert again.json() == first.json()
+    assert other.status_code == 422
+    assert Flag.objects.get(name="beta").changes.count() == 1
