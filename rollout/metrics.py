@@ -30,6 +30,16 @@ TRAFFIC_FLUSH_FAILURES = Counter(
 )
 
 
+def start_series(flag: str) -> None:
+    """Create the flag's counters at 0, so rates, increases and the rollback alert see a
+    series from the start rather than only after the first event."""
+    for cohort in ("in", "out"):
+        DECISIONS.labels(flag=flag, cohort=cohort)
+    RAMP_ADVANCES.labels(flag=flag)
+    RAMP_COMPLETIONS.labels(flag=flag)
+    RAMP_ROLLBACKS.labels(flag=flag)
+
+
 class DecisionTally:
     """Requests counted in memory by the set of flags that were on for them, and added to
     ``rollout_decisions_total`` at the registry's once-a-second tick: one count per

@@ -14,6 +14,7 @@ from django.http.response import HttpResponseRedirectBase
 from django.utils.cache import patch_vary_headers
 from rest_framework.exceptions import AuthenticationFailed
 
+from config import rollout_metrics
 from finance.api.auth import HashedTokenAuthentication
 from finance.api.problems import json_problem
 from rollout import metrics, traffic
@@ -55,8 +56,13 @@ class RolloutMiddleware:
         started = time.perf_counter()
         flags = registry.current()
         decisions = request.rollout = RequestFlags(request, flags)
-        gated = flags.gate_prefixes and request.path_info.startswith(flags.gate_prefixes)
-        response = self._gate(request, decisions, flags.gating) if gated else None
+        path = request.path_info
+        gating = (
+            [rule for rule in flags.gating if rule.gates(path)]
+            if flags.gate_prefixes and path.startswith(flags.gate_prefixes)
+            else ()
+        )
+        response = self._gate(request, decisions, gating) if gating else None
         if response is None:
             response = self.get_response(request)
         active = response[HEADER] = ",".join(decisions.active())
@@ -73,20 +79,28 @@ class RolloutMiddleware:
                     samesite="Lax",
                     secure=not settings.DEBUG,
                 )
-        if flags.ramping and not response.streaming:
-            latency_ms = (time.perf_counter() - started) * 1000
-            error = response.status_code >= 500
-            now = traffic.wall_clock()
-            for rule in flags.ramping:
-                if decisions[rule.name].value:
-                    traffic.buffer.record(rule.name, error=error, latency_ms=latency_ms, at=now)
+        if (flags.ramping or gating) and not response.streaming:
+            self._observe(response, decisions, flags.ramping, gating, time.perf_counter() - started)
         return response
 
+    def _observe(self, response, decisions: RequestFlags, ramping, gating, seconds: float) -> None:
+        # The guard's counts, for ramping flags' cohorts; and for flags that gated this
+        # path, the outcome in and out of the cohort, for the rollout dashboard.
+        status = response.status_code
+        if ramping:
+            now = traffic.wall_clock()
+            for rule in ramping:
+                if decisions[rule.name].value:
+                    traffic.buffer.record(rule.name, error=status >= 500, latency_ms=seconds * 1000, at=now)
+        for rule in gating:
+            rollout_metrics.observe_request(
+                flag=rule.name, in_cohort=decisions[rule.name].value, status=status, seconds=seconds
+            )
+
     def _gate(self, request, decisions: RequestFlags, gating):
+        """The gate's refusal for an out-of-cohort request to a gated path, else None."""
         path = request.path_info
         for rule in gating:
-            if not rule.gates(path):
-                continue
             user = getattr(request, "user", None)
             if (user is None or not user.is_authenticated) and "HTTP_AUTHORIZATION" in request.META:
                 token_user = _token_user(request)

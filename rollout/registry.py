@@ -223,6 +223,7 @@ class FlagRegistry:
                 self._flags, self._token = fresh, token
                 for rule in self._flags.rules.values():
                     metrics.PERCENTAGE.labels(flag=rule.name).set(float(rule.percentage) if rule.enabled else 0.0)
+                    metrics.start_series(rule.name)
                 logger.info(
                     "rollout flags loaded", extra={"version": self._flags.version, "flags": len(self._flags.rules)}
                 )

@@ -314,3 +314,20 @@ def test_decisions_are_counted_by_flag_and_cohort(client, make_flag, clock):
         ("nobody", "out"): 3,
     }
     assert REGISTRY.get_sample_value("rollout_flag_percentage", {"flag": "everyone"}) == 100.0
+
+
+def test_gated_requests_are_observed_in_and_out_of_the_cohort(client, make_flag, make_user):
+    ana, bo = make_user("ana"), make_user("bo")
+    make_flag("beta", users=["ana"], deny_users=["bo"], path_prefixes=["/labs/status/"])
+
+    def count(cohort: str, status_class: str) -> float:
+        labels = {"flag": "beta", "cohort": cohort, "status_class": status_class}
+        return REGISTRY.get_sample_value("rollout_requests_total", labels) or 0
+
+    before = (count("in", "5xx"), count("out", "4xx"))
+    client.force_login(ana)
+    client.get("/labs/status/503", secure=True)
+    client.force_login(bo)
+    client.get("/labs/status/503", secure=True)  # refused at the gate: 404
+
+    assert (count("in", "5xx") - before[0], count("out", "4xx") - before[1]) == (1, 1)
