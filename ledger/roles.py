@@ -1,13 +1,17 @@
-"""The Django model permissions each role's group carries in the admin.
+"""The Django model permissions each role's group carries on the books in the admin.
 
 Roles are the groups named in ``finance.api.permissions``: accountants keep the books,
-viewers read them, operators run rollout flags and see nothing else. In the admin,
-``add`` and ``change`` on a read model mean "may run that model's services" (post,
-reverse, issue, allocate, close…): the read models themselves are never edited.
+viewers read them, operators run rollout flags and see nothing of the books. In the
+admin, ``add`` and ``change`` on a read model mean "may run that model's services"
+(post, reverse, issue, allocate, close…): the read models themselves are never edited.
+
+This module governs the permissions of the ``finance`` and ``ledger`` apps only; what a
+role may do with rollout flags is the rollout app's to grant (its own data migration),
+and is left as it is here.
 
 ``sync_role_permissions`` is idempotent. A data migration runs it once, and a
-``post_migrate`` hook runs it after every ``migrate`` so that permissions of models
-added later — the rollout app's flags among them — reach their groups too.
+``post_migrate`` hook runs it after every ``migrate`` so that permissions of book
+models added later reach their groups too.
 """
 
 import logging
@@ -30,18 +34,13 @@ def _books_read() -> set[tuple[str, str]]:
     }
 
 
-def role_rules() -> dict[str, dict]:
-    """Per role: exact (app label, codename) pairs, and app labels granted whole."""
-    return {
-        VIEWER: {"codenames": _books_read(), "apps": set()},
-        ACCOUNTANT: {
-            "codenames": _books_read()
-            | {("ledger", f"{action}_{model}") for model in BOOKS for action in ("add", "change")},
-            "apps": set(),
-        },
-        # Whatever models the rollout app has now or gains later.
-        OPERATOR: {"codenames": set(), "apps": {"rollout"}},
-    }
+GOVERNED_APPS = ("finance", "ledger")
+
+
+def role_rules() -> dict[str, set[tuple[str, str]]]:
+    """Per role: exactly the (app label, codename) pairs it holds in the governed apps."""
+    run_services = {("ledger", f"{action}_{model}") for model in BOOKS for action in ("add", "change")}
+    return {VIEWER: _books_read(), ACCOUNTANT: _books_read() | run_services, OPERATOR: set()}
 
 
 def sync_role_permissions(apps) -> None:
@@ -61,15 +60,12 @@ def sync_role_permissions(apps) -> None:
             create_permissions(app_config, apps=apps, verbosity=0)
         finally:
             app_config.models_module = models_module
-    all_permissions = list(Permission.objects.select_related("content_type"))
+    governed = list(Permission.objects.filter(content_type__app_label__in=GOVERNED_APPS).select_related("content_type"))
     for role, rule in role_rules().items():
         group, _ = Group.objects.get_or_create(name=role)
-        wanted = [
-            p
-            for p in all_permissions
-            if (p.content_type.app_label, p.codename) in rule["codenames"] or p.content_type.app_label in rule["apps"]
-        ]
-        group.permissions.set(wanted)
+        kept = list(group.permissions.exclude(content_type__app_label__in=GOVERNED_APPS))
+        wanted = [p for p in governed if (p.content_type.app_label, p.codename) in rule]
+        group.permissions.set(kept + wanted)
     logger.info("role permissions synced", extra={"roles": sorted(role_rules())})
 
 
