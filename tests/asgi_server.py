@@ -35,17 +35,4 @@ def serving():
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        _close_server_connections()
 
-
-def _close_server_connections() -> None:
-    """The server's worker threads keep database sessions open; end them so the test
-    database can be flushed and dropped."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )

@@ -1,8 +1,9 @@
 import os
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
-from django.test import TransactionTestCase
+from django.test import TransactionTestCase, override_settings
 from hypothesis import settings as hypothesis_settings
 
 from finance.eventstore import sqlite_guard
@@ -90,3 +91,14 @@ def _plain_http(settings):
 hypothesis_settings.register_profile("default", max_examples=30)
 hypothesis_settings.register_profile("deep", max_examples=500)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static(tmp_path_factory, django_test_environment):
+    """Static files collected as a deployment collects them: pages are rendered with
+    the manifest storage that production uses, so a template naming a missing file
+    fails here rather than in production."""
+    root = tmp_path_factory.mktemp("static")
+    with override_settings(STATIC_ROOT=str(root)):
+        call_command("collectstatic", interactive=False, verbosity=0)
+        yield

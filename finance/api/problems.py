@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -131,19 +132,32 @@ def json_problem(request, status_code: int, title: str, detail: str, slug: str) 
     return JsonResponse(problem_body(status_code, title, detail, slug), status=status_code, content_type=CONTENT_TYPE)
 
 
+def _for_people(request) -> bool:
+    """The admin is read by people in a browser: it keeps Django's HTML error pages."""
+    return request.path.startswith("/admin/")
+
+
 def handler404(request, exception=None):
+    if _for_people(request):
+        return defaults.page_not_found(request, exception)
     return json_problem(request, 404, "Not found", f"nothing at {request.path}", "not-found")
 
 
 def handler500(request):
+    if _for_people(request):
+        return defaults.server_error(request)
     return json_problem(request, 500, "Internal error", "the service failed; the request id names it", "internal")
 
 
 def handler400(request, exception=None):
     if isinstance(exception, RequestDataTooBig):
         return json_problem(request, 413, "Payload too large", "the request body is too large", "too-large")
+    if _for_people(request):
+        return defaults.bad_request(request, exception)
     return json_problem(request, 400, "Bad request", "the request could not be understood", "bad-request")
 
 
 def handler403(request, exception=None):
+    if _for_people(request):
+        return defaults.permission_denied(request, exception)
     return json_problem(request, 403, "Forbidden", "you may not do this", "forbidden")

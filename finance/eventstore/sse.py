@@ -13,6 +13,7 @@ resumes right after it.
 import asyncio
 
 from asgiref.sync import sync_to_async
+from django.db import close_old_connections, connection
 from django.http import StreamingHttpResponse
 from django_eventstream.utils import sse_encode_event
 from django_eventstream.views import Listener, get_listener_manager
@@ -21,7 +22,7 @@ from finance.eventstore import feed
 from finance.eventstore.serialization import event_json
 
 KEEP_ALIVE_SECONDS = 20
-POLL_SECONDS = 2
+POLL_SECONDS = 5
 _BATCH = 100
 
 
@@ -36,6 +37,13 @@ def parse_last_event_id(value: str) -> int | None:
     return int(position)
 
 
+def _read(*, after: int, limit: int):
+    try:
+        return feed.read(after=after, limit=limit)
+    finally:
+        close_old_connections()  # honour DB_CONN_MAX_AGE between polls
+
+
 def _frame(event) -> str:
     return sse_encode_event("message", event_json(event), event_id=f"{feed.CHANNEL}:{event.position}")
 
@@ -47,7 +55,7 @@ async def _stream(after: int | None, user_id):
     listener.assign_loop()
     manager = get_listener_manager()
     manager.add_listener(listener)
-    read = sync_to_async(feed.read)
+    read = sync_to_async(_read)
     try:
         if after is None:
             after = await sync_to_async(feed.last_position)()
@@ -76,6 +84,8 @@ async def _stream(after: int | None, user_id):
                     yield "event: keep-alive\ndata:\n\n"
     finally:
         manager.remove_listener(listener)
+        # A stream may sit idle for hours: it must not keep a database session open.
+        await sync_to_async(connection.close)()
 
 
 def stream_response(last_event_id: str, user_id) -> StreamingHttpResponse:

@@ -1,14 +1,7 @@
 import pytest
-from django.core.management import call_command
-from django.test import Client, override_settings
+from django.test import Client
 
 from tests.admin import books
-
-
-@pytest.fixture(autouse=True)
-def _plain_http(settings):
-    # Production redirects plain HTTP to HTTPS; the test client speaks plain HTTP.
-    settings.SECURE_SSL_REDIRECT = False
 
 
 def _client_for(user) -> Client:
@@ -60,14 +53,3 @@ def as_superuser(superuser) -> Client:
 @pytest.fixture
 def chart(db):
     books.open_chart()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _collected_static(tmp_path_factory, django_test_environment):
-    """Static files collected as a deployment collects them: pages are rendered with
-    the manifest storage that production uses, so a template naming a missing file
-    fails here rather than in production."""
-    root = tmp_path_factory.mktemp("static")
-    with override_settings(STATIC_ROOT=str(root)):
-        call_command("collectstatic", interactive=False, verbosity=0)
-        yield

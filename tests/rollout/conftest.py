@@ -77,15 +77,6 @@ def make_user():
 
 
 @pytest.fixture
-def plain_static_files(settings):
-    # The manifest storage needs collectstatic first; the admin's pages are what is tested.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
 def operator_client(client, make_user):
     client.force_login(make_user("olga", "operator", is_staff=True))
     return client

@@ -3,7 +3,7 @@ import pytest
 from rollout.models import ChangeSource, Flag
 from tests.rollout.admin_forms import ADD, change_url, form_data
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
+pytestmark = [pytest.mark.django_db]
 
 
 def test_operators_see_flags_and_accountants_do_not(client, make_user):

@@ -13,7 +13,7 @@ from rollout.models import Flag
 from tests.rollout.admin_forms import change_url, form_data
 from tests.rollout.servers import serving
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("plain_static_files"), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 BOUND_SECONDS = 2.0
 

@@ -221,3 +221,11 @@ def test_health_endpoints_are_open(client):
     ready = client.get("/readyz", SERVER_NAME="localhost")
     assert ready.status_code == 200
     assert ready.json()["checks"]["database"] is True
+
+
+@pytest.mark.django_db
+def test_errors_are_problem_json_for_the_api_and_html_pages_for_the_admin(client):
+    api = client.get("/api/v1/no-such-thing/", SERVER_NAME="localhost")
+    assert (api.status_code, api["Content-Type"]) == (404, "application/problem+json")
+    admin = client.get("/admin/no-such-thing/", SERVER_NAME="localhost", follow=True)
+    assert admin["Content-Type"].startswith("text/html")
