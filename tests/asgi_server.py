@@ -35,4 +35,3 @@ def serving():
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-
