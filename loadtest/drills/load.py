@@ -62,7 +62,12 @@ class Load:
             self._threads.append(thread)
         return self
 
+    def halt(self) -> None:
+        """No new requests from now on; those in flight carry on."""
+        self._stop.set()
+
     def stop(self) -> list[Outcome]:
+        """Halt and wait for the requests in flight; every outcome, by start time."""
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=self.max_seconds + 30)
