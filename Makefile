@@ -41,9 +41,23 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: venv
-	DATABASE_URL=$${DATABASE_URL-$(TEST_DATABASE_URL)} SECRET_KEY=bench-only-secret-key \
-	$(BIN)/python -m loadtest.bench_eventstore
+# The benchmark's peer (the eventsourcing library) lives in its own virtualenv: psycopg 3
+# next to Django would switch Django away from psycopg2, which this service runs on.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed-$(shell cat requirements-bench.txt | cksum | cut -d' ' -f1)
+# Dropped and created afresh by every run; the name must end in _bench.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/finance_bench
+
+$(BENCH_STAMP): requirements-bench.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r requirements-bench.txt
+	rm -f $(BENCH_VENV)/.installed-*
+	touch $@
+
+bench: venv $(BENCH_STAMP)
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_PEER_PYTHON=$(BENCH_VENV)/bin/python \
+	SECRET_KEY=bench-only-secret-key $(BIN)/python -m loadtest.bench_eventstore $(BENCH_ARGS)
 
 # Regenerate the PrometheusRule in the production manifest from the rules file.
 k8s-rules: venv
@@ -70,4 +84,4 @@ drill-postgres-restart: venv
 	REDIS_URL=$(DRILL_REDIS_URL) timeout 300 $(BIN)/python -m loadtest.drills.postgres_restart
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf $(VENV) $(BENCH_VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis test-artifacts

@@ -31,7 +31,8 @@ _SNAPSHOT_CANDIDATES = 3
 A = TypeVar("A", bound=Aggregate)
 
 
-def to_domain_event(recorded: store.RecordedEvent) -> domain_events.DomainEvent:
+def to_domain_event(recorded: store.RecordedEvent | store.EventPayload) -> domain_events.DomainEvent:
+    """The domain event of a stored one, upcast to its current schema."""
     cls = domain_events.event_class(recorded.type)
     data = recorded.data
     if recorded.schema_version != cls.SCHEMA_VERSION:
@@ -61,15 +62,23 @@ def load(cls: type[A], aggregate_id: str, *, use_snapshots: bool = True) -> A:
     started = time.perf_counter()
     stream_id = cls.stream_id_for(aggregate_id)
     aggregate = None
+    recorded = None
     if use_snapshots:
-        for snapshot in store.snapshots_of(stream_id, limit=_SNAPSHOT_CANDIDATES):
+        # One round trip brings the newest snapshots and the events after the newest;
+        # only when that one is unusable do the events after an older one (or all of
+        # them) take a second.
+        tail = store.read_tail(stream_id, snapshots=_SNAPSHOT_CANDIDATES)
+        for snapshot in tail.snapshots:
             aggregate = _from_snapshot(cls, snapshot)
             if aggregate is not None:
                 break
+        if not tail.snapshots or (aggregate is not None and aggregate.version == tail.snapshots[0].version):
+            recorded = tail.events
     source = "snapshot" if aggregate is not None else "replay"
     if aggregate is None:
         aggregate = cls(id=aggregate_id)
-    recorded = store.read_stream(stream_id, after_version=aggregate.version)
+    if recorded is None:
+        recorded = store.read_payloads(stream_id, after_version=aggregate.version)
     for item in recorded:
         aggregate.apply(to_domain_event(item))
     if recorded:

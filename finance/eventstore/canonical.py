@@ -40,16 +40,14 @@ def _reject_floats(value: Any) -> None:
             _reject_floats(item)
 
 
+# One encoder for every call: building one per call cost more than most encodings.
+# It keeps no state between calls, so threads can share it.
+_ENCODER = _NoFloatEncoder(default=_default, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def dumps(value: Any) -> str:
     """Serialise to canonical JSON; floats and naive datetimes are refused."""
-    return json.dumps(
-        value,
-        cls=_NoFloatEncoder,
-        default=_default,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    return _ENCODER.encode(value)
 
 
 def sha256(text: str) -> str:

@@ -13,17 +13,18 @@ commit order is sequence order there).
 to this database: transaction ids are cluster-wide, and a long transaction in another
 database on the same server (a report, a dump) must not hold the feed back.
 
-After every commit the writer runs the positioner and publishes the newly positioned
-events to the live SSE stream; a Celery beat task does the same every few seconds for
-events that were held back by a transaction still running at the time.
+After every commit the writer runs the positioner and wakes the live SSE streams up; a
+Celery beat task does the same every few seconds for events that were held back by a
+transaction still running at the time. On Postgres a turn is two round trips, and its
+commits do not wait for the disk: positions are a function of the committed events, so
+a lost positioning commit is redone with the same positions (docs/event-store.md).
 """
 
 import json
 import logging
 import threading
-from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from finance.eventstore import store
 
@@ -35,28 +36,194 @@ _BATCH = 5000
 _process_lock = threading.Lock()
 
 
-@contextmanager
-def _positioner_turn(wait: bool):
-    """Exclusive turn across all processes (Postgres advisory lock) or threads (SQLite)."""
+def advance_and_publish(*, wait: bool = True) -> int:
+    """Position every committable event, then wake the live streams for what is not yet
+    published. Returns the number of events newly published. With ``wait=False`` it
+    returns 0 at once when another process is already doing it."""
+    if connection.in_atomic_block:
+        transaction.on_commit(lambda: advance_and_publish(wait=wait))
+        return 0
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        return _advance_postgres(wait)
+    return _advance_in_process(wait)
+
+
+# --- Postgres ---------------------------------------------------------------------------
+#
+# A turn sends one query string to (take the lock,) fix the horizon and position the
+# next batch; then, if anything is unpublished, wakes the streams and sends a second
+# string to mark it published and release the lock. Each string of statements runs as
+# one transaction of its own (autocommit), each statement with a fresh snapshot.
+
+# Lets the transaction's commit return before it is on disk. Only for writes the next
+# run redoes exactly: positions are a function of the committed events (so a lost
+# positioning commit is redone with the same positions), and a lost publish mark only
+# means a second wake-up of the streams, which read the feed by position anyway.
+_NO_DISK_WAIT = "SET LOCAL synchronous_commit TO OFF; "
+
+# The horizon, set for the rest of the transaction: the least of the next transaction
+# id to come and the in-progress ids (of the snapshot) whose low 32 bits are the xid of
+# a backend of this database (pg_stat_activity.backend_xid is a 32-bit xid). It must be
+# a statement of its own, before the one that positions: a transaction of this database
+# that finishes between the two is then visible to the positioning statement.
+_SET_HORIZON = (
+    "SELECT set_config('finance.feed_horizon', ("
+    "  SELECT LEAST(pg_snapshot_xmax(s)::text::bigint,"
+    "    (SELECT MIN(x::text::bigint) FROM pg_snapshot_xip(s) AS x"
+    "     WHERE mod(x::text::bigint, 4294967296) IN ("
+    "       SELECT backend_xid::text::bigint FROM pg_stat_activity"
+    "       WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL)))"
+    "  FROM pg_current_snapshot() AS s)::text, true); "
+)
+
+# Data-modifying CTE: the next committable events get the positions after
+# ``positioned_upto``, and the state moves past the last of them. Answers (how many,
+# positioned_upto before, published_upto), or no row when the state row is missing.
+_POSITION_NEXT = (
+    "WITH state AS ("
+    "  SELECT last_transaction_id, last_sequence, positioned_upto, published_upto FROM finance_feed_state"
+    "  WHERE id = 1"
+    "), ready AS ("
+    "  SELECT next.sequence, next.transaction_id,"
+    "    s.positioned_upto + row_number() OVER (ORDER BY next.transaction_id, next.sequence) AS position"
+    "  FROM state s, ("
+    "    SELECT e.sequence, e.transaction_id FROM state s JOIN finance_event e"
+    "      ON (e.transaction_id, e.sequence) > (s.last_transaction_id, s.last_sequence)"
+    "    WHERE e.transaction_id < current_setting('finance.feed_horizon')::bigint"
+    "    ORDER BY e.transaction_id, e.sequence LIMIT %s"
+    "  ) next"
+    "), positioned AS ("
+    "  INSERT INTO finance_feed (position, event_sequence) SELECT position, sequence FROM ready"
+    "), moved AS ("
+    "  UPDATE finance_feed_state SET last_transaction_id = last.transaction_id, last_sequence = last.sequence,"
+    "    positioned_upto = last.position"
+    "  FROM (SELECT transaction_id, sequence, position FROM ready ORDER BY position DESC LIMIT 1) last"
+    "  WHERE finance_feed_state.id = 1"
+    ")"
+    " SELECT (SELECT COUNT(*) FROM ready), positioned_upto, published_upto FROM state"
+)
+
+_MARK_PUBLISHED = "UPDATE finance_feed_state SET published_upto = %s WHERE id = 1 AND published_upto < %s"
+_UNLOCK = "SELECT pg_advisory_unlock(%s)"
+
+
+def _advance_postgres(wait: bool) -> int:
+    """The positioner's turn; positioners of all processes take turns on an advisory lock."""
+    with connection.cursor() as cursor:
+        if not wait:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_ADVISORY_KEY])
+            if not cursor.fetchone()[0]:
+                return 0
+        # Asynchronous commits only in transactions of their own, never in a caller's.
+        no_disk_wait = _NO_DISK_WAIT if connection.get_autocommit() else ""
+        locked = True
+        try:
+            count, positioned_upto, published_upto = _position_next(cursor, lock=wait, no_disk_wait=no_disk_wait)
+            while count == _BATCH:
+                count, positioned_upto, _ = _position_next(cursor, lock=False, no_disk_wait=no_disk_wait)
+            if positioned_upto <= published_upto:
+                return 0
+            try:
+                _publish(positioned_upto)
+            except Exception:
+                # Redis down: the events are safe in the log; SSE clients get them when
+                # they reconnect, and the next run publishes from here.
+                logger.warning("feed: live publish failed", extra={"published_upto": published_upto}, exc_info=True)
+                return 0
             cursor.execute(
-                "SELECT pg_advisory_lock(%s)" if wait else "SELECT pg_try_advisory_lock(%s)", [_ADVISORY_KEY]
+                no_disk_wait + _MARK_PUBLISHED + "; " + _UNLOCK,
+                [positioned_upto, positioned_upto, _ADVISORY_KEY],
             )
-            acquired = wait or cursor.fetchone()[0]
-        try:
-            yield acquired
+            locked = False
+            return positioned_upto - published_upto
         finally:
-            if acquired:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [_ADVISORY_KEY])
-    else:
-        acquired = _process_lock.acquire(blocking=wait)
+            if locked:
+                _unlock(cursor)
+
+
+def _position_next(cursor, *, lock: bool, no_disk_wait: str) -> tuple[int, int, int]:
+    """Position the next batch; (how many, positioned up to, published up to) afterwards."""
+    sql = no_disk_wait + _SET_HORIZON + _POSITION_NEXT
+    params: list = [_BATCH]
+    if lock:
+        sql = "SELECT pg_advisory_lock(%s); " + sql
+        params = [_ADVISORY_KEY, _BATCH]
+    cursor.execute(sql, params)
+    row = cursor.fetchone()
+    if row is None:  # a test database that was just flushed
+        _create_state(cursor)
+        cursor.execute(no_disk_wait + _SET_HORIZON + _POSITION_NEXT, [_BATCH])
+        row = cursor.fetchone()
+    count, positioned_before, published_upto = row
+    return count, positioned_before + count, published_upto
+
+
+def _unlock(cursor) -> None:
+    # A session advisory lock outlives a rolled-back transaction: release it whatever
+    # went wrong, or every writer's positioner would wait for this connection to close.
+    try:
+        cursor.execute(_UNLOCK, [_ADVISORY_KEY])
+    except DatabaseError:
+        logger.warning("feed: could not release the positioner lock", exc_info=True)
+
+
+def _create_state(cursor) -> None:
+    cursor.execute(
+        "INSERT INTO finance_feed_state (id, last_transaction_id, last_sequence, positioned_upto, published_upto)"
+        " VALUES (1, 0, 0, 0, 0) ON CONFLICT (id) DO NOTHING"
+    )
+
+
+# --- SQLite (embedded mode) -------------------------------------------------------------
+#
+# SQLite serialises writers, so sequence order is commit order; the positioners of this
+# process take turns on a thread lock.
+
+
+def _advance_in_process(wait: bool) -> int:
+    if not _process_lock.acquire(blocking=wait):
+        return 0
+    try:
+        while _position_batch_in_process() == _BATCH:
+            pass
+        with connection.cursor() as cursor:
+            _, _, positioned_upto, published_upto = _state(cursor)
+        if positioned_upto <= published_upto:
+            return 0
         try:
-            yield acquired
-        finally:
-            if acquired:
-                _process_lock.release()
+            _publish(positioned_upto)
+        except Exception:
+            logger.warning("feed: live publish failed", extra={"published_upto": published_upto}, exc_info=True)
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute(_MARK_PUBLISHED, [positioned_upto, positioned_upto])
+        return positioned_upto - published_upto
+    finally:
+        _process_lock.release()
+
+
+def _position_batch_in_process() -> int:
+    with transaction.atomic(), connection.cursor() as cursor:
+        _, last_sequence, positioned_upto, _ = _state(cursor)
+        cursor.execute(
+            "SELECT sequence FROM finance_event WHERE sequence > %s ORDER BY sequence LIMIT %s",
+            [last_sequence, _BATCH],
+        )
+        sequences = [row[0] for row in cursor.fetchall()]
+        if not sequences:
+            return 0
+        params: list = []
+        for offset, sequence in enumerate(sequences, start=1):
+            params += [positioned_upto + offset, sequence]
+        cursor.execute(
+            "INSERT INTO finance_feed (position, event_sequence) VALUES " + ", ".join(["(%s, %s)"] * len(sequences)),
+            params,
+        )
+        cursor.execute(
+            "UPDATE finance_feed_state SET last_sequence = %s, positioned_upto = %s WHERE id = 1",
+            [sequences[-1], positioned_upto + len(sequences)],
+        )
+        return len(sequences)
 
 
 def _state(cursor) -> tuple[int, int, int, int]:
@@ -67,117 +234,19 @@ def _state(cursor) -> tuple[int, int, int, int]:
     )
     row = cursor.fetchone()
     if row is None:  # a test database that was just flushed
-        cursor.execute(
-            "INSERT INTO finance_feed_state (id, last_transaction_id, last_sequence, positioned_upto, published_upto)"
-            " VALUES (1, 0, 0, 0, 0) ON CONFLICT (id) DO NOTHING"
-        )
+        _create_state(cursor)
         return 0, 0, 0, 0
     return row
 
 
-def _horizon() -> int | None:
-    """The oldest transaction id in this database that may still commit (Postgres): every
-    event written by an older transaction is committed or rolled back, and visible to
-    any snapshot taken after this call. Transactions that start later get larger ids."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(_HORIZON_SQL)
-        return cursor.fetchone()[0]
+# --- Live streams -----------------------------------------------------------------------
 
 
-# The snapshot's in-progress xid8s whose low 32 bits are the xid of a backend of this
-# database (pg_stat_activity.backend_xid is a 32-bit xid); else the next xid to come.
-_HORIZON_SQL = """
-    SELECT LEAST(
-        pg_snapshot_xmax(s)::text::bigint,
-        (SELECT MIN(x::text::bigint) FROM pg_snapshot_xip(s) AS x
-         WHERE x::text::bigint % 4294967296 IN (
-             SELECT backend_xid::text::bigint FROM pg_stat_activity
-             WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL)))
-    FROM pg_current_snapshot() AS s
-"""
-
-
-def _position_batch() -> int:
-    """Position the next batch of committable events; return how many got a position."""
-    horizon = _horizon()
-    with transaction.atomic(), connection.cursor() as cursor:
-        last_txid, last_sequence, positioned_upto, _ = _state(cursor)
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT sequence, transaction_id FROM finance_event"
-                " WHERE (transaction_id, sequence) > (%s, %s) AND transaction_id < %s"
-                " ORDER BY transaction_id, sequence LIMIT %s",
-                [last_txid, last_sequence, horizon, _BATCH],
-            )
-        else:
-            cursor.execute(
-                "SELECT sequence, 0 FROM finance_event WHERE sequence > %s ORDER BY sequence LIMIT %s",
-                [last_sequence, _BATCH],
-            )
-        rows = cursor.fetchall()
-        if not rows:
-            return 0
-        params: list = []
-        for offset, (sequence, _) in enumerate(rows, start=1):
-            params += [positioned_upto + offset, sequence]
-        cursor.execute(
-            "INSERT INTO finance_feed (position, event_sequence) VALUES " + ", ".join(["(%s, %s)"] * len(rows)),
-            params,
-        )
-        last_sequence, last_txid = rows[-1]
-        cursor.execute(
-            "UPDATE finance_feed_state SET last_transaction_id = %s, last_sequence = %s, positioned_upto = %s"
-            " WHERE id = 1",
-            [last_txid, last_sequence, positioned_upto + len(rows)],
-        )
-        return len(rows)
-
-
-def advance_and_publish(*, wait: bool = True) -> int:
-    """Position every committable event, then publish what is not yet published, in
-    position order. Returns the number of events published. With ``wait=False`` it
-    returns 0 at once when another process is already doing it."""
-    if connection.in_atomic_block:
-        transaction.on_commit(lambda: advance_and_publish(wait=wait))
-        return 0
-    with _positioner_turn(wait) as turn:
-        if not turn:
-            return 0
-        while _position_batch() == _BATCH:
-            pass
-        return _publish_pending()
-
-
-def _publish_pending() -> int:
-    with connection.cursor() as cursor:
-        _, _, positioned_upto, published_upto = _state(cursor)
-    published = 0
-    while published_upto < positioned_upto:
-        events = store.read_positions(published_upto, _BATCH)
-        try:
-            for event in events:
-                _publish(event)
-                published_upto = event.position
-                published += 1
-        except Exception:
-            # Redis down: the events are safe in the log; SSE clients get them when
-            # they reconnect, and the next run publishes from here.
-            logger.warning("feed: live publish failed", extra={"published_upto": published_upto}, exc_info=True)
-            break
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE finance_feed_state SET published_upto = %s WHERE id = 1 AND published_upto < %s",
-                    [published_upto, published_upto],
-                )
-    return published
-
-
-def _publish(event: store.RecordedEvent) -> None:
+def _publish(position: int) -> None:
     """Wake the SSE streams of every process (django-eventstream's listeners, through
-    Redis when configured); each stream then reads the feed itself (see ``sse``)."""
+    Redis when configured): the feed now reaches ``position``. Each stream then reads the
+    feed itself from the last position it sent (see ``sse``), so one wake-up covers any
+    number of events. Raises if Redis cannot be reached."""
     from django_eventstream import eventstream
     from django_eventstream.event import Event
     from django_eventstream.views import get_listener_manager
@@ -185,10 +254,10 @@ def _publish(event: store.RecordedEvent) -> None:
     if eventstream.redis_client is not None:
         eventstream.redis_client.publish(
             "events_channel",
-            json.dumps({"channel": CHANNEL, "event_type": "message", "data": "", "pub_id": event.position}),
+            json.dumps({"channel": CHANNEL, "event_type": "message", "data": "", "pub_id": position}),
         )
     else:
-        get_listener_manager().add_to_queues(CHANNEL, Event(CHANNEL, "message", "", id=event.position))
+        get_listener_manager().add_to_queues(CHANNEL, Event(CHANNEL, "message", "", id=position))
 
 
 def read(*, after: int, limit: int) -> list[store.RecordedEvent]:

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
@@ -75,6 +76,24 @@ class StoredSnapshot:
     state_hash: str
 
 
+class EventPayload(NamedTuple):
+    """What rebuilding an aggregate needs of an event, and no more."""
+
+    version: int
+    type: str
+    schema_version: int
+    data: dict
+
+
+@dataclass(frozen=True)
+class StreamTail:
+    """A stream as a load sees it: its newest snapshots (newest first) and the events
+    after the newest of them (every event when there is none)."""
+
+    snapshots: list[StoredSnapshot]
+    events: list[EventPayload]
+
+
 def event_hash(
     prev_hash: str,
     *,
@@ -116,6 +135,7 @@ def append(appends: Sequence[Append], *, metadata: dict) -> list[RecordedEvent]:
     metadata_json = canonical.dumps(metadata)
     recorded_at = datetime.now(UTC)
     rows: list[RecordedEvent] = []
+    data_jsons: list[str] = []
     with transaction.atomic():
         with connection.cursor() as cursor:
             # A fixed lock order keeps two multi-stream appends from deadlocking.
@@ -154,8 +174,9 @@ def append(appends: Sequence[Append], *, metadata: dict) -> list[RecordedEvent]:
                             hash=digest,
                         )
                     )
+                    data_jsons.append(data_json)
                     prev_hash = digest
-            sequences = _insert_events(cursor, rows, metadata_json)
+            sequences = _insert_events(cursor, rows, data_jsons, metadata_json)
         from finance.eventstore import feed
 
         transaction.on_commit(feed.advance_and_publish)
@@ -187,21 +208,24 @@ def _claim_versions(cursor, item: Append, recorded_at: datetime) -> str:
     return row[0]
 
 
-def _insert_events(cursor, rows: list[RecordedEvent], metadata_json: str) -> list[int]:
+def _insert_events(cursor, rows: list[RecordedEvent], data_jsons: list[str], metadata_json: str) -> list[int]:
+    """Insert the rows (``data_jsons[i]`` is the canonical JSON of ``rows[i].data``, the
+    very text their hashes were computed over); return their sequence numbers."""
     sequences: list[int] = []
     columns = "event_id, stream_id, stream_type, version, type, schema_version, data, metadata, recorded_at, hash"
+    postgres = connection.vendor == "postgresql"
     for start in range(0, len(rows), _INSERT_CHUNK):
         chunk = rows[start : start + _INSERT_CHUNK]
         params: list = []
-        for row in chunk:
+        for row, data_json in zip(chunk, data_jsons[start : start + _INSERT_CHUNK], strict=True):
             params += [
-                row.event_id if connection.vendor == "postgresql" else row.event_id.replace("-", ""),
+                row.event_id if postgres else row.event_id.replace("-", ""),
                 row.stream_id,
                 row.stream_type,
                 row.version,
                 row.type,
                 row.schema_version,
-                canonical.dumps(row.data),
+                data_json,
                 metadata_json,
                 _db_datetime(row.recorded_at),
                 row.hash,
@@ -228,13 +252,15 @@ def _as_uuid(value) -> str:
     return str(uuid.UUID(str(value)))
 
 
-_EVENT_COLUMNS = (
+# The columns ``recorded_event`` reads, from finance_event ``e`` and finance_feed ``f``.
+EVENT_COLUMNS = (
     "e.sequence, e.event_id, e.stream_id, e.stream_type, e.version, e.type, e.schema_version,"
     " e.data, e.metadata, e.recorded_at, e.hash, f.position"
 )
 
 
-def _to_event(row) -> RecordedEvent:
+def recorded_event(row) -> RecordedEvent:
+    """The event in a row of ``EVENT_COLUMNS``."""
     return RecordedEvent(
         sequence=row[0],
         event_id=_as_uuid(row[1]),
@@ -254,7 +280,7 @@ def _to_event(row) -> RecordedEvent:
 def read_stream(stream_id: str, *, after_version: int = 0, limit: int | None = None) -> list[RecordedEvent]:
     """The stream's events with version > ``after_version``, in version order."""
     sql = (
-        f"SELECT {_EVENT_COLUMNS} FROM finance_event e"
+        f"SELECT {EVENT_COLUMNS} FROM finance_event e"
         " LEFT JOIN finance_feed f ON f.event_sequence = e.sequence"
         " WHERE e.stream_id = %s AND e.version > %s ORDER BY e.version"
     )
@@ -264,19 +290,52 @@ def read_stream(stream_id: str, *, after_version: int = 0, limit: int | None = N
         params.append(limit)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [_to_event(row) for row in cursor.fetchall()]
+        return [recorded_event(row) for row in cursor.fetchall()]
+
+
+def read_payloads(stream_id: str, *, after_version: int = 0) -> list[EventPayload]:
+    """The payloads of the stream's events with version > ``after_version``, in order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT version, type, schema_version, data FROM finance_event"
+            " WHERE stream_id = %s AND version > %s ORDER BY version",
+            [stream_id, after_version],
+        )
+        return [EventPayload(row[0], row[1], row[2], json.loads(row[3])) for row in cursor.fetchall()]
+
+
+def read_tail(stream_id: str, *, snapshots: int) -> StreamTail:
+    """The stream's newest ``snapshots`` snapshots and the events after the newest one,
+    in one round trip: most loads need nothing else."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # 'e' rows are events (data, type), 's' rows snapshots (state, state_hash).
+            "SELECT 's', version, schema_version, state, state_hash FROM ("
+            "  SELECT version, schema_version, state, state_hash FROM finance_snapshot WHERE stream_id = %s"
+            "  ORDER BY version DESC, schema_version DESC LIMIT %s) newest"
+            " UNION ALL"
+            " SELECT 'e', version, schema_version, data, type FROM finance_event WHERE stream_id = %s"
+            "  AND version > COALESCE((SELECT MAX(version) FROM finance_snapshot WHERE stream_id = %s), 0)"
+            " ORDER BY 1, 2, 3",
+            [stream_id, snapshots, stream_id, stream_id],
+        )
+        rows = cursor.fetchall()
+    found = [StoredSnapshot(stream_id, r[1], r[2], json.loads(r[3]), r[4]) for r in rows if r[0] == "s"]
+    found.reverse()
+    events = [EventPayload(r[1], r[4], r[2], json.loads(r[3])) for r in rows if r[0] == "e"]
+    return StreamTail(snapshots=found, events=events)
 
 
 def read_positions(after: int, limit: int) -> list[RecordedEvent]:
     """Positioned events after ``after``, in position order (see ``feed``)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM finance_feed f"
+            f"SELECT {EVENT_COLUMNS} FROM finance_feed f"
             " JOIN finance_event e ON e.sequence = f.event_sequence"
             " WHERE f.position > %s ORDER BY f.position LIMIT %s",
             [after, limit],
         )
-        return [_to_event(row) for row in cursor.fetchall()]
+        return [recorded_event(row) for row in cursor.fetchall()]
 
 
 def iter_all_events(chunk_size: int = 2000) -> Iterator[RecordedEvent]:
@@ -285,7 +344,7 @@ def iter_all_events(chunk_size: int = 2000) -> Iterator[RecordedEvent]:
     while True:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM finance_event e"
+                f"SELECT {EVENT_COLUMNS} FROM finance_event e"
                 " LEFT JOIN finance_feed f ON f.event_sequence = e.sequence"
                 " WHERE e.stream_id > %s OR (e.stream_id = %s AND e.version > %s)"
                 " ORDER BY e.stream_id, e.version LIMIT %s",
@@ -295,7 +354,7 @@ def iter_all_events(chunk_size: int = 2000) -> Iterator[RecordedEvent]:
         if not rows:
             return
         for row in rows:
-            yield _to_event(row)
+            yield recorded_event(row)
         last_stream, last_version = rows[-1][2], rows[-1][4]
 
 
@@ -306,7 +365,7 @@ def iter_events_in_commit_order(chunk_size: int = 2000) -> Iterator[RecordedEven
     while True:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM finance_event e"
+                f"SELECT {EVENT_COLUMNS} FROM finance_event e"
                 " LEFT JOIN finance_feed f ON f.event_sequence = e.sequence"
                 " WHERE e.sequence > %s ORDER BY e.sequence LIMIT %s",
                 [last, chunk_size],
@@ -315,7 +374,7 @@ def iter_events_in_commit_order(chunk_size: int = 2000) -> Iterator[RecordedEven
         if not rows:
             return
         for row in rows:
-            yield _to_event(row)
+            yield recorded_event(row)
         last = rows[-1][0]
 
 

@@ -1,0 +1,55 @@
+"""The benchmark's own Postgres database: dropped and created afresh on every run, so
+each run starts from the same empty tables. Only a database whose name ends in
+``_bench`` is ever dropped."""
+
+from dataclasses import dataclass
+from urllib.parse import unquote, urlparse
+
+import psycopg2
+from psycopg2 import sql
+
+
+@dataclass(frozen=True)
+class BenchDatabase:
+    url: str
+    host: str
+    port: int
+    user: str
+    password: str
+    name: str
+
+    @classmethod
+    def from_url(cls, url: str) -> "BenchDatabase":
+        """Raises ValueError unless ``url`` names a Postgres database ending in ``_bench``."""
+        parsed = urlparse(url)
+        name = parsed.path.lstrip("/")
+        if parsed.scheme not in ("postgres", "postgresql"):
+            raise ValueError(f"the benchmark needs Postgres, not {parsed.scheme or 'nothing'}: {url!r}")
+        if not name.endswith("_bench"):
+            raise ValueError(f"refusing to drop database {name!r}: its name must end in _bench")
+        return cls(
+            url=url,
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 5432,
+            user=unquote(parsed.username or "postgres"),
+            password=unquote(parsed.password or ""),
+            name=name,
+        )
+
+    def connect(self, *, database: str | None = None, autocommit: bool = False):
+        connection = psycopg2.connect(
+            host=self.host, port=self.port, user=self.user, password=self.password, dbname=database or self.name
+        )
+        connection.autocommit = autocommit
+        return connection
+
+    def recreate(self) -> None:
+        """Drop the database (closing its sessions) and create it empty."""
+        connection = self.connect(database="postgres", autocommit=True)
+        try:
+            with connection.cursor() as cursor:
+                name = sql.Identifier(self.name)
+                cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(name))
+        finally:
+            connection.close()
