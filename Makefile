@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/finance
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test test-sqlite lint bench venv clean k8s-rules drills drill-rolling-restart drill-sigterm drill-flag-rollback drill-postgres-restart
+.PHONY: run test test-sqlite lint bench venv clean k8s-rules dashboards rules drills drill-rolling-restart drill-sigterm drill-flag-rollback drill-postgres-restart
 
 venv: $(STAMP)
 
@@ -85,3 +85,13 @@ drill-postgres-restart: venv
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis test-artifacts
+
+# Regenerate the Grafana dashboards (JSON) from k8s/monitoring/dashboards/generate.py.
+dashboards: venv
+	$(BIN)/python k8s/monitoring/dashboards/generate.py
+
+# Check and unit-test the alerting rules and the Alertmanager routes (needs promtool, amtool).
+rules:
+	promtool check rules k8s/monitoring/prometheus-rules.yaml
+	promtool test rules k8s/monitoring/tests/*.test.yaml
+	amtool check-config k8s/monitoring/alertmanager.yaml

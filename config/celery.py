@@ -10,6 +10,9 @@ app = Celery("finance")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Task metrics, the worker's metrics port and tracing hang off Celery's signals.
+from config import celery_signals  # noqa: E402, F401
+
 app.conf.beat_schedule = {
     "snapshot-due-streams": {"task": "finance.tasks.snapshot_due_streams", "schedule": 60.0},
     "publish-feed": {"task": "finance.tasks.publish_feed", "schedule": 5.0},

@@ -60,7 +60,8 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 # Set before any worker imports prometheus_client, so every worker writes to the shared
 # directory instead of keeping its samples private.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(Path(tempfile.gettempdir()) / "finance-prometheus"))
-METRICS_PORT = int(os.environ.get("METRICS_PORT", "9100"))
+# Set for the workers too, so that Django's own /metrics answers 404 on the public port.
+METRICS_PORT = int(os.environ.setdefault("METRICS_PORT", "9100"))
 
 
 def empty_multiprocess_dir(path: str) -> None:
@@ -83,11 +84,20 @@ def on_starting(server):
 def when_ready(server):
     if METRICS_PORT <= 0:
         return
+    import django
     from prometheus_client import CollectorRegistry, start_http_server
     from prometheus_client.multiprocess import MultiProcessCollector
 
+    # The figures measured at scrape time (dependencies up, snapshot backlog, queue
+    # lengths, verification results) need Django's settings and database; see
+    # config/service_metrics.py for why forking workers stays safe.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    from config.service_metrics import ServiceStateCollector
+
     registry = CollectorRegistry()
     MultiProcessCollector(registry)
+    registry.register(ServiceStateCollector(close_connections=True))
     start_http_server(METRICS_PORT, registry=registry)
     server.log.info("metrics served on port %s", METRICS_PORT)
 

@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "finance.api.request_context.RequestContextMiddleware",
+    "config.access_log.AccessLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -142,6 +143,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# The worker logs through LOGGING below (JSON lines with trace ids), not its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Auth, sessions, security ---------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -235,6 +238,13 @@ FINANCE_TAX_ACCOUNT = env.str("FINANCE_TAX_ACCOUNT", default="2200")
 FINANCE_COMMAND_RETRIES = env.int("FINANCE_COMMAND_RETRIES", default=8)
 FINANCE_IDEMPOTENCY_TTL_HOURS = env.int("FINANCE_IDEMPOTENCY_TTL_HOURS", default=48)
 
+# --- Metrics --------------------------------------------------------------------------
+# Request latency buckets: the SLO threshold (300 ms) and the dashboard's 50/100/500 ms
+# marks must be bucket edges for the quantiles and ratios built on them to be exact.
+PROMETHEUS_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, float("inf"))
+# When set, /metrics answers only on this port, which no ingress routes to (docs/observability.md).
+METRICS_PORT = env.int("METRICS_PORT", default=None)
+
 # --- Logging --------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
@@ -244,9 +254,12 @@ LOGGING = {
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            "rename_fields": {"asctime": "time", "levelname": "level"},
-            "timestamp": False,
+            # One object a line: time (ISO 8601, UTC), level, logger, message, then the
+            # request id, user, trace id and span id that LogContextFilter adds, then
+            # whatever the call passed in ``extra``.
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",
         }
     },
     "handlers": {
@@ -260,5 +273,8 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "django.db.backends": {"level": "WARNING"},
+        # Our access log line carries the request id and trace; Django's own 4xx
+        # warnings are logged after the request span has ended and would only repeat it.
+        "django.request": {"level": "ERROR"},
     },
 }

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 AGGREGATE_TYPES: dict[str, type[Aggregate]] = {
     cls.TYPE: cls for cls in (ChartOfAccounts, Periods, JournalEntry, Invoice, Payment, InvoiceNumbering)
 }
+metrics.initialise_series(AGGREGATE_TYPES)
 _SNAPSHOT_CANDIDATES = 3
 
 A = TypeVar("A", bound=Aggregate)

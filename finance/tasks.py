@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from finance import metrics, repository
+from finance import repository
 from finance.eventstore import feed, store
 from finance.models import IdempotencyRecord
 
@@ -29,9 +29,7 @@ def snapshot_due_streams() -> int:
         every=settings.FINANCE_SNAPSHOT_EVERY,
         schema_versions={name: cls.SCHEMA_VERSION for name, cls in repository.AGGREGATE_TYPES.items()},
     )
-    metrics.SNAPSHOTS_DUE.set(len(due))
     written = sum(repository.snapshot(stream_id, stream_type) for stream_id, stream_type in due)
-    metrics.SNAPSHOT_LAG.set(store.max_snapshot_lag())
     if due:
         logger.info("snapshots written", extra={"due": len(due), "written": written})
     return written

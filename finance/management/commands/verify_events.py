@@ -14,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, no_progress=False, **options):
         with tqdm(desc="events", unit="ev", disable=no_progress, file=self.stderr) as bar:
             checked, bad = verify_chains(progress=bar.update)
-        metrics.EVENT_LOG_INTACT.set(0 if bad else 1)
+        metrics.record_verification(metrics.EVENT_LOG, differences=1 if bad else 0)
         if bad:
             raise CommandError(f"tampered or broken event log: {bad}")
         self.stdout.write(f"ok: {checked} events, every hash chain intact")

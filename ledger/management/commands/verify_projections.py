@@ -1,5 +1,3 @@
-import time
-
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -18,8 +16,7 @@ class Command(BaseCommand):
         with tqdm(total=store.event_count(), desc="events", unit="ev", disable=no_progress, file=self.stderr) as bar:
             differences = rebuild.verify(progress=bar.update)
         drift = sum(differences.values())
-        metrics.PROJECTION_DRIFT.set(drift)
-        metrics.PROJECTION_VERIFIED_AT.set(time.time())
+        metrics.record_verification(metrics.PROJECTIONS, differences=drift)
         for table, count in differences.items():
             if count:
                 self.stderr.write(f"{table}: {count} rows differ")
