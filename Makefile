@@ -58,6 +58,7 @@ $(BENCH_STAMP): requirements-bench.txt
 bench: venv $(BENCH_STAMP)
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_PEER_PYTHON=$(BENCH_VENV)/bin/python \
 	SECRET_KEY=bench-only-secret-key $(BIN)/python -m loadtest.bench_eventstore $(BENCH_ARGS)
+	SECRET_KEY=bench-only-secret-key DATABASE_URL= REDIS_URL= $(BIN)/python -m loadtest.bench_rollout --write
 
 # Regenerate the PrometheusRule in the production manifest from the rules file.
 k8s-rules: venv

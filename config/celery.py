@@ -17,4 +17,6 @@ app.conf.beat_schedule = {
     "snapshot-due-streams": {"task": "finance.tasks.snapshot_due_streams", "schedule": 60.0},
     "publish-feed": {"task": "finance.tasks.publish_feed", "schedule": 5.0},
     "purge-idempotency-keys": {"task": "finance.tasks.purge_idempotency_keys", "schedule": 3600.0},
+    "guard-rollout-ramps": {"task": "rollout.tasks.guard_ramps", "schedule": 30.0},
+    "republish-rollout-version": {"task": "rollout.tasks.republish_version", "schedule": 30.0},
 }

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/reports/", include("ledger.api.urls")),
+    path("api/v1/rollout/", include("rollout.api.urls")),
     path("api/v1/", include("finance.api.urls")),
 ]
 

@@ -310,7 +310,9 @@ def _gate_reports_behind_a_flag(stack, client: httpx.Client) -> None:
                 params={"as_of": "2026-12-31"},
                 headers={"Authorization": f"Token {token}"},
             )
-            assert response.status_code == 200
+            # The flag gates the path: its cohort gets the report, the others the gate's 404.
+            in_cohort = flag["name"] in response.headers["X-Rollout"].split(",")
+            assert response.status_code == (200 if in_cohort else 404)
 
 
 def query(stack, expr: str) -> list[dict]:

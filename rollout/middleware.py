@@ -1,0 +1,115 @@
+"""The rollout middleware: decides flags for the request, gates flagged URL prefixes,
+names the active flags in ``X-Rollout``, and counts ramping flags' cohort traffic.
+
+It reads only the in-process copy of the flags (``rollout.registry``): no query and no
+cache call on a request in steady state, and the last good copy when the database or the
+cache fails. Place it after ``AuthenticationMiddleware``.
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.http.response import HttpResponseRedirectBase
+from django.utils.cache import patch_vary_headers
+from rest_framework.exceptions import AuthenticationFailed
+
+from config import rollout_metrics
+from finance.api.auth import HashedTokenAuthentication
+from finance.api.problems import json_problem
+from rollout import metrics, traffic
+from rollout.decisions import (
+    VISITOR_COOKIE,
+    VISITOR_COOKIE_MAX_AGE,
+    RequestFlags,
+    overrides,
+    sign_visitor,
+)
+from rollout.registry import registry
+
+logger = logging.getLogger(__name__)
+
+HEADER = "X-Rollout"
+
+
+class TemporaryRedirect(HttpResponseRedirectBase):
+    """307: the client repeats the same method and body at the fallback URL."""
+
+    status_code = 307
+
+
+def _token_user(request):
+    # API clients authenticate in the view (DRF), after this middleware; a gated API
+    # path needs their user now, or they would be bucketed as anonymous visitors.
+    try:
+        found = HashedTokenAuthentication().authenticate(request)
+    except AuthenticationFailed:
+        return None
+    return found[0] if found else None
+
+
+class RolloutMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        flags = registry.current()
+        decisions = request.rollout = RequestFlags(request, flags)
+        path = request.path_info
+        gating = (
+            [rule for rule in flags.gating if rule.gates(path)]
+            if flags.gate_prefixes and path.startswith(flags.gate_prefixes)
+            else ()
+        )
+        response = self._gate(request, decisions, gating) if gating else None
+        if response is None:
+            response = self.get_response(request)
+        active = response[HEADER] = ",".join(decisions.active())
+        if not overrides:
+            metrics.decision_tally.record(active)
+        if decisions.anonymous:
+            patch_vary_headers(response, ("Cookie",))
+            if decisions.new_visitor_id:
+                response.set_cookie(
+                    VISITOR_COOKIE,
+                    sign_visitor(decisions.new_visitor_id),
+                    max_age=VISITOR_COOKIE_MAX_AGE,
+                    httponly=True,
+                    samesite="Lax",
+                    secure=not settings.DEBUG,
+                )
+        if (flags.ramping or gating) and not response.streaming:
+            self._observe(response, decisions, flags.ramping, gating, time.perf_counter() - started)
+        return response
+
+    def _observe(self, response, decisions: RequestFlags, ramping, gating, seconds: float) -> None:
+        # The guard's counts, for ramping flags' cohorts; and for flags that gated this
+        # path, the outcome in and out of the cohort, for the rollout dashboard.
+        status = response.status_code
+        if ramping:
+            now = traffic.wall_clock()
+            for rule in ramping:
+                if decisions[rule.name].value:
+                    traffic.buffer.record(rule.name, error=status >= 500, latency_ms=seconds * 1000, at=now)
+        for rule in gating:
+            rollout_metrics.observe_request(
+                flag=rule.name, in_cohort=decisions[rule.name].value, status=status, seconds=seconds
+            )
+
+    def _gate(self, request, decisions: RequestFlags, gating):
+        """The gate's refusal for an out-of-cohort request to a gated path, else None."""
+        path = request.path_info
+        for rule in gating:
+            user = getattr(request, "user", None)
+            if (user is None or not user.is_authenticated) and "HTTP_AUTHORIZATION" in request.META:
+                token_user = _token_user(request)
+                if token_user is not None:
+                    decisions.identify(token_user)
+            if decisions[rule.name].value:
+                continue
+            logger.debug("rollout gate closed", extra={"flag": rule.name, "path": path})
+            if rule.fallback_url:
+                return TemporaryRedirect(rule.fallback_url)
+            return json_problem(request, 404, "Not found", f"nothing at {request.path}", "not-found")
+        return None
