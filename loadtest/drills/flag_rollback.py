@@ -35,11 +35,11 @@ def accountant_tokens(environment: dict[str, str], count: int) -> list[str]:
     ]
 
 
-def set_flag(base_url: str, token: str, percentage: str, reason: str) -> None:
-    """Create the gate at ``percentage`` or change it; the API call returns once the
-    change has committed."""
+def set_flag(base_url: str, token: str, percentage: str, reason: str, gated: bool = True) -> None:
+    """Create the flag at ``percentage`` or change it, gating the journal-entry endpoint
+    unless ``gated`` is false; the API call returns once the change has committed."""
     headers = books.auth(token)
-    body = {"percentage": percentage, "enabled": True, "path_prefixes": [GATED_PATH], "reason": reason}
+    body = {"percentage": percentage, "enabled": True, "path_prefixes": [GATED_PATH] if gated else [], "reason": reason}
     response = httpx.patch(f"{base_url}/api/v1/rollout/flags/{FLAG}/", json=body, headers=headers, timeout=30)
     if response.status_code == 404:
         body = {**body, "name": FLAG, "description": "rollback drill: gates the journal-entry endpoint"}
@@ -73,14 +73,18 @@ def run(database_url: str, redis_url: str = "", clients: int = 4, users: int = 8
     with Gunicorn(environment, workers=2) as server:
         books.open_accounts(server.base_url, tokens[0])
         set_flag(server.base_url, operator, "100", "drill: open the gate")
-        time.sleep(BOUND_SECONDS)  # every worker sees the open gate
-        load = Load(server.base_url, posting_as(tokens), clients=clients, max_seconds=60, retries=2).start()
-        time.sleep(2.0)
-        # Timed from the moment the change is sent: stricter than from its commit.
-        changed_at = time.monotonic()
-        set_flag(server.base_url, operator, "0", "drill: roll back")
-        time.sleep(BOUND_SECONDS + 2.0)
-        outcomes = load.stop()
+        try:
+            time.sleep(BOUND_SECONDS)  # every worker sees the open gate
+            load = Load(server.base_url, posting_as(tokens), clients=clients, max_seconds=60, retries=2).start()
+            time.sleep(2.0)
+            # Timed from the moment the change is sent: stricter than from its commit.
+            changed_at = time.monotonic()
+            set_flag(server.base_url, operator, "0", "drill: roll back")
+            time.sleep(BOUND_SECONDS + 2.0)
+            outcomes = load.stop()
+        finally:
+            # A gate left closed would refuse every later write to this database.
+            set_flag(server.base_url, operator, "0", "drill: done, gate removed", gated=False)
 
     entered_after = [o for o in outcomes if in_cohort(o) and o.started > changed_at]
     late = [o for o in entered_after if o.started - changed_at > BOUND_SECONDS]

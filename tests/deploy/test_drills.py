@@ -4,7 +4,6 @@ loopback, real Postgres and Redis. Their figures are recorded in docs/reliabilit
 import json
 
 import pytest
-from django.urls import Resolver404, resolve
 
 from loadtest.drills import flag_rollback, postgres_restart, rolling_restart, sigterm
 from tests.deploy.drill_targets import drill_database_url, drill_redis_url
@@ -14,14 +13,6 @@ pytestmark = pytest.mark.slow
 
 def report(result: dict) -> str:
     return json.dumps(result, indent=2)
-
-
-def rollout_api_routed() -> bool:
-    try:
-        resolve("/api/v1/rollout/flags/")
-    except Resolver404:
-        return False
-    return True
 
 
 def test_rolling_restart_under_load_fails_no_request():
@@ -59,7 +50,6 @@ def test_postgres_restart_under_load_is_survived_without_a_restart():
     assert result["acknowledged_writes_missing"] == 0, report(result)
 
 
-@pytest.mark.skipif(not rollout_api_routed(), reason="the rollout flags API (rollout/) is not on this branch yet")
 def test_a_gated_flag_set_to_zero_stops_new_requests_entering_the_cohort_within_two_seconds():
     result = flag_rollback.run(drill_database_url(), drill_redis_url())
 
