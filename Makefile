@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/finance
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test test-sqlite lint bench venv clean k8s-rules dashboards rules
+.PHONY: run test test-sqlite lint bench venv clean k8s-rules dashboards rules drills drill-rolling-restart drill-sigterm drill-flag-rollback drill-postgres-restart
 
 venv: $(STAMP)
 
@@ -63,6 +63,26 @@ bench: venv $(BENCH_STAMP)
 # Regenerate the PrometheusRule in the production manifest from the rules file.
 k8s-rules: venv
 	$(BIN)/python -m ops.prometheus_rule
+
+# Drills: gunicorn with the production config on loopback, under load (docs/reliability.md).
+# DRILL_REDIS_URL names a Redis database reserved for drills: each drill empties it.
+DRILL_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/finance_drill
+DRILL_REDIS_URL ?= redis://127.0.0.1:6379/15
+DRILL_ENV = DATABASE_URL=$(DRILL_DATABASE_URL) REDIS_URL=$(DRILL_REDIS_URL)
+
+drills: drill-rolling-restart drill-sigterm drill-flag-rollback drill-postgres-restart
+
+drill-rolling-restart: venv
+	$(DRILL_ENV) timeout 300 $(BIN)/python -m loadtest.drills.rolling_restart
+
+drill-sigterm: venv
+	$(DRILL_ENV) timeout 300 $(BIN)/python -m loadtest.drills.sigterm
+
+drill-flag-rollback: venv
+	$(DRILL_ENV) timeout 300 $(BIN)/python -m loadtest.drills.flag_rollback
+
+drill-postgres-restart: venv
+	REDIS_URL=$(DRILL_REDIS_URL) timeout 300 $(BIN)/python -m loadtest.drills.postgres_restart
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis test-artifacts

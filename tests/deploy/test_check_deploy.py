@@ -1,19 +1,21 @@
-"""`manage.py check --deploy` is clean with the production environment: the ConfigMap of
-the production manifest plus a Secret-like SECRET_KEY of 50+ random characters."""
+"""`manage.py check --deploy` is clean with the environment the manifests give a pod: the
+ConfigMap (production and staging) plus a Secret-like SECRET_KEY of 50+ random characters."""
 
 import os
 import secrets
 import subprocess
 import sys
 
-from tests.deploy.manifests import ROOT, documents, find
+import pytest
+
+from tests.deploy.manifests import RENDERINGS, ROOT, documents, find
 
 CLEAN = "System check identified no issues (0 silenced)."
 
 
-def production_environment(**overrides: str) -> dict[str, str]:
+def pod_environment(rendering: str = "production", **overrides: str) -> dict[str, str]:
     environment = {key: value for key, value in os.environ.items() if key != "DEBUG"}
-    environment.update(find(documents("production"), "ConfigMap", "finance-config")["data"])
+    environment.update(find(documents(rendering), "ConfigMap", "finance-config")["data"])
     environment["SECRET_KEY"] = secrets.token_urlsafe(64)
     environment.update(overrides)
     return environment
@@ -30,8 +32,9 @@ def check_deploy(environment: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_check_deploy_reports_nothing_with_production_settings():
-    result = check_deploy(production_environment())
+@pytest.mark.parametrize("rendering", sorted(RENDERINGS))
+def test_check_deploy_reports_nothing_with_the_manifest_settings(rendering):
+    result = check_deploy(pod_environment(rendering))
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert CLEAN in result.stdout
@@ -39,7 +42,7 @@ def test_check_deploy_reports_nothing_with_production_settings():
 
 def test_check_deploy_catches_a_weakened_setting():
     # given: HSTS switched off, as a careless override would do
-    environment = production_environment(SECURE_HSTS_SECONDS="0")
+    environment = pod_environment(SECURE_HSTS_SECONDS="0")
 
     # when
     result = check_deploy(environment)
@@ -50,7 +53,7 @@ def test_check_deploy_catches_a_weakened_setting():
 
 
 def test_check_deploy_catches_a_short_secret_key():
-    result = check_deploy(production_environment(SECRET_KEY="too-short"))
+    result = check_deploy(pod_environment(SECRET_KEY="too-short"))
 
     assert result.returncode != 0
     assert "security.W009" in result.stdout + result.stderr
