@@ -4,9 +4,9 @@ so a run's balances hold only its own writes even in a database that earlier run
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import urlparse
 
 import httpx
-from urllib.parse import urlparse
 
 from loadtest.chaos.calls import Recorder
 

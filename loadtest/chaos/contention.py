@@ -13,7 +13,6 @@ If-Match.
 """
 
 import json
-import os
 import sys
 import threading
 from decimal import Decimal
