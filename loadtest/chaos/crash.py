@@ -147,6 +147,7 @@ def passed(result: dict) -> bool:
         result["acknowledged"] > 0
         and result["workers_killed"] > 0
         and result["masters_killed"] > 0
+        and result["workers_outliving_their_master"] == 0
         and result["missing"] == 0
         and result["duplicated"] == 0
         and result["wrong_events"] == 0
