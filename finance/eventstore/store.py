@@ -186,7 +186,10 @@ def append(appends: Sequence[Append], *, metadata: dict) -> list[RecordedEvent]:
             sequences = _insert_events(cursor, rows, data_jsons, metadata_json)
         from finance.eventstore import feed
 
-        transaction.on_commit(feed.advance_and_publish)
+        # robust: the events are committed whatever happens next; a positioner that fails
+        # (the database went away just after the commit) must not turn the write's 201
+        # into an error. The next writer or the beat task positions them.
+        transaction.on_commit(feed.advance_and_publish, robust=True)
     return [
         RecordedEvent(**{**row.__dict__, "sequence": sequence}) for row, sequence in zip(rows, sequences, strict=True)
     ]

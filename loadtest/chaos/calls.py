@@ -31,6 +31,7 @@ class Call:
     error: str = ""
     attempts: int = 1
     headers: dict = field(default_factory=dict)
+    sent: dict | None = None  # the JSON body, to send the request again
 
     @property
     def ok(self) -> bool:
@@ -75,12 +76,14 @@ class Recorder:
         if_match: str | None = None,
         idempotent: bool = True,
         retry_for: float = 0.0,
+        request_id: str = "",
     ) -> Call:
         """One logical request. A POST carries an ``Idempotency-Key`` (the request id);
         with ``retry_for``, a request that got no response at all is sent again with the
         same key and request id until it gets one or the time is up, as the API contract
-        tells clients to."""
-        request_id = new_request_id(f"{self.run_id}-{kind}")
+        tells clients to. Pass the ``request_id`` of an earlier call to send that request
+        again (same key, same body)."""
+        request_id = request_id or new_request_id(f"{self.run_id}-{kind}")
         headers = {"X-Request-ID": request_id}
         if method == "POST" and idempotent:
             headers["Idempotency-Key"] = request_id
@@ -108,6 +111,7 @@ class Recorder:
                     if_match=if_match is not None,
                     error=type(exc).__name__,
                     attempts=attempt,
+                    sent=json,
                 )
                 break
             content_type = response.headers.get("content-type", "")
@@ -125,11 +129,16 @@ class Recorder:
                 if_match=if_match is not None,
                 attempts=attempt,
                 headers=dict(response.headers),
+                sent=json,
             )
             break
         with self._lock:
             self.calls.append(call)
         return call
+
+    def resend(self, client: httpx.Client, call: Call) -> Call:
+        """The same request again: same key, same request id, same body."""
+        return self.send(client, call.kind, call.method, call.path, json=call.sent, request_id=call.request_id)
 
     def acknowledged(self, kind: str | None = None) -> list[Call]:
         return [call for call in self.calls if call.ok and (kind is None or call.kind == kind)]
