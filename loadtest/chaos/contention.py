@@ -21,9 +21,38 @@ from loadtest.chaos import books as chaos_books
 from loadtest.chaos import evidence
 from loadtest.chaos.calls import Recorder, errors_by_kind, statuses
 from loadtest.chaos.services import private_postgres, running_service
+from loadtest.drills.postgres import connection_count
+
+# The service's default bound per worker process (MAX_CONCURRENT_REQUESTS); besides those,
+# a probe, the metrics collector and the sampler itself may hold a connection.
+CONCURRENT_REQUESTS_PER_WORKER = 10
+ALLOWANCE = 3
 
 KINDS = ("allocate", "post-entry", "edit-draft", "edit-draft-if-match", "open-account")
 ALLOCATION = Decimal("1.00")
+
+
+class ConnectionSampler:
+    """Samples the database's connection count every 0.1 s; keeps the peak."""
+
+    def __init__(self, database_url: str):
+        self.database_url = database_url
+        self.database = database_url.rpartition("/")[2]
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def start(self) -> "ConnectionSampler":
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, connection_count(self.database_url, self.database))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
 
 
 def amount_for(client: int, turn: int) -> Decimal:
@@ -62,10 +91,12 @@ def run(database_url: str, clients: int = 100, rounds: int = 5, workers: int = 2
             threading.Thread(target=_work, args=(recorder, books, index, rounds, start), daemon=True)
             for index in range(clients)
         ]
+        sampler = ConnectionSampler(database_url).start()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=600)
+        sampler.stop()
         calls = list(recorder.calls)
         invoice = chaos_books.get(recorder, f"/api/v1/invoices/{books.invoice}/")
         payment = chaos_books.get(recorder, f"/api/v1/payments/{books.payment}/")
@@ -109,6 +140,8 @@ def run(database_url: str, clients: int = 100, rounds: int = 5, workers: int = 2
         "accounts_acknowledged": len(opened),
         "accounts_listed": len(listed_codes),
         "accounts_listed_not_acknowledged": len(set(listed_codes) - opened),
+        "database_connections_peak": sampler.peak,
+        "database_connections_bound": workers * CONCURRENT_REQUESTS_PER_WORKER + ALLOWANCE,
         "slowest_request_seconds": round(max((call.seconds for call in calls), default=0), 2),
         **integrity,
     }
@@ -135,6 +168,7 @@ def passed(result: dict) -> bool:
         and result["draft_is_last_acknowledged_edit"]
         and result["accounts_listed"] == result["accounts_acknowledged"]
         and result["accounts_listed_not_acknowledged"] == 0
+        and result["database_connections_peak"] <= result["database_connections_bound"]
         and result["verify_events"] == "ok"
         and result["verify_projections"] == "ok"
     )
