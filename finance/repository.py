@@ -122,14 +122,27 @@ def save(aggregates: Sequence[Aggregate], *, actor: str) -> list[store.RecordedE
     return recorded
 
 
+# After a failed enqueue (Redis away), writers stop trying for a while: each attempt
+# would cost the request up to the broker's socket timeout, and the beat task snapshots
+# every due stream anyway.
+ENQUEUE_PAUSE_SECONDS = 30.0
+_enqueue_paused_until = 0.0
+
+
 def _enqueue_snapshot_after_commit(stream_id: str, stream_type: str) -> None:
     def enqueue() -> None:
         from finance import tasks
 
+        global _enqueue_paused_until
+        if time.monotonic() < _enqueue_paused_until:
+            logger.info("snapshot enqueue skipped: broker recently unreachable", extra={"stream": stream_id})
+            return
         try:
-            tasks.snapshot_stream.delay(stream_id, stream_type)
+            # One attempt: Celery's publish retries would hold the response longer.
+            tasks.snapshot_stream.apply_async((stream_id, stream_type), retry=False)
         except Exception:
             # The beat task finds every stream that is due, so nothing is lost.
+            _enqueue_paused_until = time.monotonic() + ENQUEUE_PAUSE_SECONDS
             logger.warning("snapshot enqueue failed", extra={"stream": stream_id}, exc_info=True)
 
     transaction.on_commit(enqueue)

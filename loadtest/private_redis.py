@@ -4,6 +4,7 @@ fan-out channel is global to a Redis server, whatever the db number). The chaos 
 and start it again on the same port."""
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -53,8 +54,17 @@ class RedisServer:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a frozen server cannot act on SIGTERM
             self.process.terminate()
             self.process.wait(timeout=10)
+
+    def freeze(self) -> None:
+        """SIGSTOP: connections are accepted by the kernel, nothing is answered — a hung
+        server or a network partition, as a client sees it."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
 
     @property
     def running(self) -> bool:

@@ -16,7 +16,14 @@ from loadtest.chaos import report
 from loadtest.chaos.scenario import SCENARIOS
 from loadtest.drills.server import ROOT
 
-TIMEOUT_SECONDS = {"contention": 240, "crash": 240, "redis_down": 180, "postgres_restart": 180, "tamper": 120}
+TIMEOUT_SECONDS = {
+    "contention": 240,
+    "crash": 240,
+    "redis_down": 180,
+    "redis_frozen": 180,
+    "postgres_restart": 180,
+    "tamper": 120,
+}
 GRACE_SECONDS = 30
 
 

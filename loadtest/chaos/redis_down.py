@@ -135,7 +135,9 @@ def _load(recorder: Recorder, books: chaos_books.Books, stop: threading.Event, i
                 recorder.send(client, "read", "GET", f"/api/v1/reports/trial-balance/?as_of={chaos_books.TODAY}")
 
 
-def run(database_url: str, clients: int = 4, downtime: float = 5.0) -> dict:
+def run(database_url: str, clients: int = 4, downtime: float = 5.0, frozen: bool = False) -> dict:
+    """Redis stopped (connections refused) or, with ``frozen``, hung (SIGSTOP: connections
+    accepted, nothing answered — what a network partition looks like)."""
     overrides = {"FINANCE_SNAPSHOT_EVERY": str(SNAPSHOT_EVERY), "FINANCE_SNAPSHOT_SCAN_SECONDS": str(SCAN_SECONDS)}
     with running_service(database_url, **overrides) as service:
         operator = manage(service.environment, "issue_token", "chaos-operator", "--role", "operator", "--create")
@@ -154,7 +156,10 @@ def run(database_url: str, clients: int = 4, downtime: float = 5.0) -> dict:
             try:
                 time.sleep(2.0)
                 down_at = time.monotonic()
-                service.redis.stop()
+                if frozen:
+                    service.redis.freeze()
+                else:
+                    service.redis.stop()
                 time.sleep(downtime)
             finally:
                 # Only beat's tasks can catch up from here: no write wakes the feed.
@@ -163,7 +168,10 @@ def run(database_url: str, clients: int = 4, downtime: float = 5.0) -> dict:
                     thread.join(timeout=60)
             due_before_restart = _streams_due(database_url)
             positioned, published = _feed_state(database_url)
-            service.redis.start()
+            if frozen:
+                service.redis.thaw()
+            else:
+                service.redis.start()
             up_at = time.monotonic()
             try:
                 ready_again = _wait_for(lambda: watch.first(200, after=up_at) is not None, 30, up_at)
@@ -187,7 +195,7 @@ def run(database_url: str, clients: int = 4, downtime: float = 5.0) -> dict:
     flagged = [call for call in during if FLAG in call.headers.get("x-rollout", "").split(",")]
     readyz_during = [status for at, status in watch.answers if down_at + 0.5 < at < up_at]
     return {
-        "scenario": "redis-down",
+        "scenario": "redis-frozen" if frozen else "redis-down",
         "requests": len(calls),
         "statuses": statuses(calls),
         "errors_by_kind": errors_by_kind(calls),

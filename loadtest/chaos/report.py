@@ -36,9 +36,12 @@ def _recovery(result: dict) -> str:
             f"{result['workers_killed']} workers killed, replaced in ≤ {max(workers, default=0)} s; "
             f"{result['masters_killed']} masters killed, serving again in ≤ {max(masters, default=0)} s"
         )
-    if scenario == "redis-down":
+    if scenario in ("redis-down", "redis-frozen"):
         return (
-            f"Redis down {result['redis_down_seconds']} s; ready {result['ready_again_after_redis_up_seconds']} s, "
+            f"Redis {'hung' if scenario == 'redis-frozen' else 'down'} {result['redis_down_seconds']} s "
+            f"({result['requests_during_outage']} requests meanwhile, slowest "
+            f"{result['slowest_request_during_outage_seconds']} s); "
+            f"ready {result['ready_again_after_redis_up_seconds']} s, "
             f"feed published {result['feed_published_after_redis_up_seconds']} s, snapshots "
             f"{result['snapshots_caught_up_after_redis_up_seconds']} s after it is back"
         )

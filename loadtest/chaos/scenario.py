@@ -6,7 +6,7 @@ import importlib
 import signal
 import sys
 
-SCENARIOS = ("contention", "crash", "redis_down", "postgres_restart", "tamper")
+SCENARIOS = ("contention", "crash", "redis_down", "redis_frozen", "postgres_restart", "tamper")
 
 
 def _terminated(signum, frame):

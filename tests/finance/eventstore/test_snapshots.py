@@ -216,7 +216,9 @@ def test_an_append_crossing_the_threshold_enqueues_a_snapshot_after_commit(setti
     settings.FINANCE_SNAPSHOT_EVERY = 3
     enqueued = []
     monkeypatch.setattr(
-        tasks.snapshot_stream, "delay", lambda *args: enqueued.append(args) or tasks.snapshot_stream(*args)
+        tasks.snapshot_stream,
+        "apply_async",
+        lambda args, **options: enqueued.append(tuple(args)) or tasks.snapshot_stream(*args),
     )
     tally = Tally(id=str(uuid.uuid4()))
     tally.add(Decimal(1), "a")
