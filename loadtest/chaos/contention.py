@@ -103,7 +103,7 @@ def run(database_url: str, clients: int = 100, rounds: int = 5, workers: int = 2
         draft = chaos_books.get(recorder, f"/api/v1/invoices/{books.draft}/")
         entries_balance = chaos_books.balance(recorder, books.debit)
         accounts = chaos_books.list_all(recorder, "/api/v1/accounts/?limit=500&type=expense")
-        written = evidence.events_by_request(database_url_of(service), recorder.run_id)
+        written = evidence.events_by_request(database_url, recorder.run_id)
         integrity = evidence.integrity(service.environment)
 
     acknowledged = {kind: [call for call in calls if call.ok and call.kind == kind] for kind in KINDS}
@@ -145,10 +145,6 @@ def run(database_url: str, clients: int = 100, rounds: int = 5, workers: int = 2
         "slowest_request_seconds": round(max((call.seconds for call in calls), default=0), 2),
         **integrity,
     }
-
-
-def database_url_of(service) -> str:
-    return service.environment["DATABASE_URL"]
 
 
 def passed(result: dict) -> bool:

@@ -36,14 +36,15 @@ def running_service(database_url: str, *, workers: int = 2, **overrides: str) ->
     """Migrate the database (created if missing), start a private Redis and gunicorn;
     stop both on exit, whatever happened."""
     redis = RedisServer().start()
-    server = None
+    service = None
     try:
         environment = service_environment(database_url, redis.url(), **overrides)
         token = drill_books.prepare_database(environment)
-        server = Gunicorn(environment, workers=workers)
-        server.start()
-        yield Service(environment, token, redis, server)
+        service = Service(environment, token, redis, Gunicorn(environment, workers=workers))
+        service.server.start()
+        yield service
     finally:
-        if server is not None:
-            server.stop()
+        # The server running now: a scenario may have replaced the one it started with.
+        if service is not None:
+            service.server.stop()
         redis.stop()
