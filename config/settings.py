@@ -122,6 +122,8 @@ if REDIS_URL:
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": 0.5,
                 "SOCKET_TIMEOUT": 0.5,
+                # After a failure, skip Redis for a few seconds (config/cache_client.py).
+                "REDIS_CLIENT_CLASS": "config.cache_client.PausingRedis",
             },
             "KEY_PREFIX": "finance",
         }
@@ -143,9 +145,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Socket timeouts bound a task enqueue in a request when Redis hangs (no timeout: a
-# request waited for a frozen Redis until its client gave up; docs/reliability.md, Chaos).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 2, "socket_connect_timeout": 1}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
