@@ -122,8 +122,6 @@ if REDIS_URL:
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": 0.5,
                 "SOCKET_TIMEOUT": 0.5,
-                # After a failure, skip Redis for a few seconds (config/cache_client.py).
-                "REDIS_CLIENT_CLASS": "config.cache_client.PausingRedis",
             },
             "KEY_PREFIX": "finance",
         }
