@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/finance
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test test-sqlite lint bench venv clean k8s-rules dashboards rules drills drill-rolling-restart drill-sigterm drill-flag-rollback drill-postgres-restart
+.PHONY: run test test-sqlite lint bench venv clean k8s-rules dashboards rules drills drill-rolling-restart drill-sigterm drill-flag-rollback drill-postgres-restart chaos
 
 venv: $(STAMP)
 
@@ -83,6 +83,12 @@ drill-flag-rollback: venv
 
 drill-postgres-restart: venv
 	REDIS_URL=$(DRILL_REDIS_URL) timeout 300 $(BIN)/python -m loadtest.drills.postgres_restart
+
+# Chaos (docs/reliability.md): contention, kill -9, Redis down, Postgres restarted, tampering.
+# Each scenario runs its own Postgres cluster, Redis and gunicorn on loopback; the table
+# goes into docs/reliability.md. About 5 minutes; each scenario has a time limit.
+chaos: venv
+	timeout 900 $(BIN)/python -m loadtest.chaos $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis test-artifacts

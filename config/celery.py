@@ -14,7 +14,10 @@ app.autodiscover_tasks()
 from config import celery_signals  # noqa: E402, F401
 
 app.conf.beat_schedule = {
-    "snapshot-due-streams": {"task": "finance.tasks.snapshot_due_streams", "schedule": 60.0},
+    "snapshot-due-streams": {
+        "task": "finance.tasks.snapshot_due_streams",
+        "schedule": float(os.environ.get("FINANCE_SNAPSHOT_SCAN_SECONDS", "60")),
+    },
     "publish-feed": {"task": "finance.tasks.publish_feed", "schedule": 5.0},
     "purge-idempotency-keys": {"task": "finance.tasks.purge_idempotency_keys", "schedule": 3600.0},
     "guard-rollout-ramps": {"task": "rollout.tasks.guard_ramps", "schedule": 30.0},

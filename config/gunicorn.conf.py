@@ -106,6 +106,27 @@ def post_fork(server, worker):
     from config.telemetry import init_tracing
 
     init_tracing()
+    exit_when_orphaned(worker.ppid)
+
+
+ORPHAN_CHECK_SECONDS = 1.0
+
+
+def exit_when_orphaned(master_pid: int) -> None:
+    """Stop this worker gracefully once its master is gone. gunicorn's own workers check
+    this; uvicorn's do not, and after a kill -9 of the master they kept serving,
+    unsupervised, and held the port so that a new master could not bind it
+    (docs/reliability.md, Chaos)."""
+    import signal
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == master_pid:
+            time.sleep(ORPHAN_CHECK_SECONDS)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
 def child_exit(server, worker):

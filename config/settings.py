@@ -104,6 +104,9 @@ else:
     _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=3))
+# Requests one worker process lets into Django at once (each holds a database connection
+# while it runs); the rest queue. 0: no bound. See config/concurrency.py.
+MAX_CONCURRENT_REQUESTS = env.int("MAX_CONCURRENT_REQUESTS", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------------------

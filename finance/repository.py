@@ -122,14 +122,33 @@ def save(aggregates: Sequence[Aggregate], *, actor: str) -> list[store.RecordedE
     return recorded
 
 
+# After a failed enqueue (Redis away), writers stop trying for a while: each attempt
+# would cost the request up to the broker's socket timeout, and the beat task snapshots
+# every due stream anyway.
+ENQUEUE_PAUSE_SECONDS = 30.0
+_PRODUCER_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5, "max_retries": 0}
+_enqueue_paused_until = 0.0
+
+
 def _enqueue_snapshot_after_commit(stream_id: str, stream_type: str) -> None:
     def enqueue() -> None:
         from finance import tasks
 
+        global _enqueue_paused_until
+        if time.monotonic() < _enqueue_paused_until:
+            logger.info("snapshot enqueue skipped: broker recently unreachable", extra={"stream": stream_id})
+            return
         try:
-            tasks.snapshot_stream.delay(stream_id, stream_type)
+            # One attempt on a connection of its own, with socket timeouts and no connection
+            # retries: otherwise a request waited for a hung Redis until its client gave
+            # up (7.6 s with timeouts but kombu's retries). Not for the worker: a worker
+            # whose ack timed out stopped consuming. A snapshot is due once per 50 events
+            # of a stream, so the extra connect is rare.
+            with tasks.snapshot_stream.app.connection_for_write(transport_options=_PRODUCER_OPTIONS) as broker:
+                tasks.snapshot_stream.apply_async((stream_id, stream_type), retry=False, connection=broker)
         except Exception:
             # The beat task finds every stream that is due, so nothing is lost.
+            _enqueue_paused_until = time.monotonic() + ENQUEUE_PAUSE_SECONDS
             logger.warning("snapshot enqueue failed", extra={"stream": stream_id}, exc_info=True)
 
     transaction.on_commit(enqueue)

@@ -1,6 +1,7 @@
 """/api/v1/accounts/ — the chart of accounts."""
 
 from django.conf import settings
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -64,6 +65,7 @@ class AccountDetail(APIView):
         return _account_response(code)
 
     @extend_schema(request=AccountUpdateIn, responses=AccountOut)
+    @transaction.atomic  # the response shows this write's state (see idempotency.py)
     def patch(self, request, code):
         data = AccountUpdateIn(data=request.data)
         data.is_valid(raise_exception=True)

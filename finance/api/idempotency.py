@@ -2,6 +2,11 @@
 ``Idempotent-Replayed: true``) and cause no new event; a different body is refused (422);
 two requests racing with one key execute once.
 
+With or without a key, the handler's write and the response it reads back share one
+transaction: read after commit, a response could show (and its ETag name) the state of a
+concurrent writer that committed in between, and a client sending that ETag back as
+If-Match would overwrite a change it never saw.
+
 The stored response is written in the transaction of the events it describes: either
 both exist or neither. A racing twin blocks on the key's unique index until the first
 commits, then replays it; if the first fails, the twin runs.
@@ -55,7 +60,8 @@ def idempotent(handler):
     def wrapper(view, request, *args, **kwargs):
         key = request.headers.get(HEADER)
         if key is None:
-            return handler(view, request, *args, **kwargs)
+            with transaction.atomic():
+                return handler(view, request, *args, **kwargs)
         if not KEY_PATTERN.match(key):
             raise ValidationError({HEADER: ["must be 1-255 printable ASCII characters"]})
         fingerprint = _fingerprint(request)

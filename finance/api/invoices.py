@@ -1,5 +1,6 @@
 """/api/v1/invoices/ — drafts, issue, void and the invoice list."""
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -73,6 +74,7 @@ class InvoiceDetail(APIView):
         return _invoice_response(invoice_id)
 
     @extend_schema(request=InvoiceUpdateIn, responses=InvoiceOut)
+    @transaction.atomic  # the response shows this write's state (see idempotency.py)
     def patch(self, request, invoice_id):
         data = InvoiceUpdateIn(data=request.data)
         data.is_valid(raise_exception=True)

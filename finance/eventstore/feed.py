@@ -23,6 +23,7 @@ a lost positioning commit is redone with the same positions (docs/event-store.md
 import json
 import logging
 import threading
+import time
 
 from django.db import DatabaseError, connection, transaction
 
@@ -125,6 +126,8 @@ def _advance_postgres(wait: bool) -> int:
                 return 0
             try:
                 _publish(positioned_upto)
+            except PublishPaused:
+                return 0
             except Exception:
                 # Redis down: the events are safe in the log; SSE clients get them when
                 # they reconnect, and the next run publishes from here.
@@ -192,6 +195,8 @@ def _advance_in_process(wait: bool) -> int:
             return 0
         try:
             _publish(positioned_upto)
+        except PublishPaused:
+            return 0
         except Exception:
             logger.warning("feed: live publish failed", extra={"published_upto": published_upto}, exc_info=True)
             return 0
@@ -242,22 +247,59 @@ def _state(cursor) -> tuple[int, int, int, int]:
 # --- Live streams -----------------------------------------------------------------------
 
 
+# Live publishes go through a client of their own: django-eventstream's retries with
+# backoff (about 3.4 s against a stopped Redis) and waits without a timeout would hold
+# every write's response while Redis is away. After a failure, writers skip the publish
+# for a while; the beat task publishes what they skipped (docs/reliability.md, Chaos).
+PUBLISH_TIMEOUT_SECONDS = 0.5
+PUBLISH_PAUSE_SECONDS = 5.0
+_publisher = None
+_paused_until = 0.0
+
+
+class PublishPaused(Exception):
+    """A recent publish failed: this one is left to the next run after the pause."""
+
+
 def _publish(position: int) -> None:
     """Wake the SSE streams of every process (django-eventstream's listeners, through
     Redis when configured): the feed now reaches ``position``. Each stream then reads the
     feed itself from the last position it sent (see ``sse``), so one wake-up covers any
     number of events. Raises if Redis cannot be reached."""
-    from django_eventstream import eventstream
+    from django.conf import settings
     from django_eventstream.event import Event
     from django_eventstream.views import get_listener_manager
 
-    if eventstream.redis_client is not None:
-        eventstream.redis_client.publish(
+    if not hasattr(settings, "EVENTSTREAM_REDIS"):
+        get_listener_manager().add_to_queues(CHANNEL, Event(CHANNEL, "message", "", id=position))
+        return
+    global _paused_until
+    if time.monotonic() < _paused_until:
+        raise PublishPaused(f"live publish paused for {_paused_until - time.monotonic():.1f} s after a failure")
+    try:
+        _redis_publisher(settings.EVENTSTREAM_REDIS).publish(
             "events_channel",
             json.dumps({"channel": CHANNEL, "event_type": "message", "data": "", "pub_id": position}),
         )
-    else:
-        get_listener_manager().add_to_queues(CHANNEL, Event(CHANNEL, "message", "", id=position))
+    except Exception:
+        _paused_until = time.monotonic() + PUBLISH_PAUSE_SECONDS
+        raise
+
+
+def _redis_publisher(options: dict):
+    global _publisher
+    if _publisher is None:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        _publisher = redis.Redis(
+            **options,
+            socket_connect_timeout=PUBLISH_TIMEOUT_SECONDS,
+            socket_timeout=PUBLISH_TIMEOUT_SECONDS,
+            retry=Retry(NoBackoff(), 0),
+        )
+    return _publisher
 
 
 def read(*, after: int, limit: int) -> list[store.RecordedEvent]:

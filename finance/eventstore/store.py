@@ -30,6 +30,9 @@ class ConcurrencyConflict(Exception):
         self.stream_id = stream_id
         self.expected_version = expected_version
         self.actual_version = actual_version
+        # Every stream the failed append wrote to (set by ``append``): a retry that locks
+        # them all first cannot lose to the same race again.
+        self.streams: tuple[str, ...] = (stream_id,)
         super().__init__(f"stream {stream_id}: expected version {expected_version}, found {actual_version}")
 
 
@@ -142,7 +145,11 @@ def append(appends: Sequence[Append], *, metadata: dict) -> list[RecordedEvent]:
             for item in sorted(appends, key=lambda a: a.stream_id):
                 if not item.events:
                     continue
-                prev_hash = _claim_versions(cursor, item, recorded_at)
+                try:
+                    prev_hash = _claim_versions(cursor, item, recorded_at)
+                except ConcurrencyConflict as conflict:
+                    conflict.streams = tuple(sorted(a.stream_id for a in appends if a.events))
+                    raise
                 for offset, new in enumerate(item.events, start=1):
                     event_id = str(uuid.uuid4())
                     version = item.expected_version + offset
@@ -179,7 +186,10 @@ def append(appends: Sequence[Append], *, metadata: dict) -> list[RecordedEvent]:
             sequences = _insert_events(cursor, rows, data_jsons, metadata_json)
         from finance.eventstore import feed
 
-        transaction.on_commit(feed.advance_and_publish)
+        # robust: the events are committed whatever happens next; a positioner that fails
+        # (the database went away just after the commit) must not turn the write's 201
+        # into an error. The next writer or the beat task positions them.
+        transaction.on_commit(feed.advance_and_publish, robust=True)
     return [
         RecordedEvent(**{**row.__dict__, "sequence": sequence}) for row, sequence in zip(rows, sequences, strict=True)
     ]
@@ -411,6 +421,18 @@ def lock_streams_shared(stream_ids: Sequence[str]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id FROM finance_stream WHERE id IN ({', '.join(['%s'] * len(stream_ids))}) ORDER BY id FOR SHARE",
+            list(stream_ids),
+        )
+
+
+def lock_streams_exclusive(stream_ids: Sequence[str]) -> None:
+    """Block appends to (and locks on) the streams until commit, taking the rows in id
+    order as appends do (Postgres; SQLite already serialises writers)."""
+    if connection.vendor != "postgresql" or not stream_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM finance_stream WHERE id IN ({', '.join(['%s'] * len(stream_ids))}) ORDER BY id FOR UPDATE",
             list(stream_ids),
         )
 

@@ -1,9 +1,10 @@
+import socket
 import time
 import uuid
 
 import pytest
 import redis
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections
 
 from finance.eventstore import feed, store
 
@@ -105,3 +106,30 @@ def test_a_positioner_turn_on_postgres_leaves_no_lock_and_no_asynchronous_commit
 
     assert lock_is_free()
     assert synchronous_commit == "on"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_positioner_failing_after_the_commit_does_not_fail_the_write(monkeypatch):
+    # The database went away just after the commit: the events are in, the write succeeded.
+    def database_gone(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(feed, "advance_and_publish", database_gone)
+
+    events = append_events(2)
+
+    assert store.stream_version(events[0].stream_id) == 2
+
+
+def test_after_a_failed_live_publish_writers_skip_it_for_a_while(monkeypatch, settings):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings.EVENTSTREAM_REDIS = {"host": "127.0.0.1", "port": closed_port, "db": 0}
+    monkeypatch.setattr(feed, "_publisher", None)
+    monkeypatch.setattr(feed, "_paused_until", 0.0)
+
+    with pytest.raises(redis.ConnectionError):
+        feed._publish(1)
+    with pytest.raises(feed.PublishPaused):
+        feed._publish(2)

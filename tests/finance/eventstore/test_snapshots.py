@@ -216,7 +216,9 @@ def test_an_append_crossing_the_threshold_enqueues_a_snapshot_after_commit(setti
     settings.FINANCE_SNAPSHOT_EVERY = 3
     enqueued = []
     monkeypatch.setattr(
-        tasks.snapshot_stream, "delay", lambda *args: enqueued.append(args) or tasks.snapshot_stream(*args)
+        tasks.snapshot_stream,
+        "apply_async",
+        lambda args, **options: enqueued.append(tuple(args)) or tasks.snapshot_stream(*args),
     )
     tally = Tally(id=str(uuid.uuid4()))
     tally.add(Decimal(1), "a")
@@ -229,6 +231,31 @@ def test_an_append_crossing_the_threshold_enqueues_a_snapshot_after_commit(setti
 
     assert enqueued == [(tally.stream_id, Tally.TYPE)]
     assert store.snapshots_of(tally.stream_id, limit=1)[0].version == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_failed_enqueue_writers_leave_due_streams_to_beat_for_a_while(settings, monkeypatch, tally_registered):
+    # given: the broker cannot be reached
+    settings.FINANCE_SNAPSHOT_EVERY = 1
+    monkeypatch.setattr(repository, "_enqueue_paused_until", 0.0)
+    attempts = []
+
+    def broker_unreachable(args, **options):
+        attempts.append(tuple(args))
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(tasks.snapshot_stream, "apply_async", broker_unreachable)
+    first, second = Tally(id=str(uuid.uuid4())), Tally(id=str(uuid.uuid4()))
+    first.add(Decimal(1), "a")
+    second.add(Decimal(1), "b")
+
+    # when: two appends cross the threshold, one after the other
+    repository.save([first], actor="test")
+    repository.save([second], actor="test")
+
+    # then: both writes succeeded, one enqueue was tried, and beat finds both streams due
+    assert attempts == [(first.stream_id, Tally.TYPE)]
+    assert tasks.snapshot_due_streams() == 2
 
 
 @pytest.mark.django_db
