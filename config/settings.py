@@ -238,6 +238,8 @@ FINANCE_RECEIVABLE_ACCOUNT = env.str("FINANCE_RECEIVABLE_ACCOUNT", default="1100
 FINANCE_TAX_ACCOUNT = env.str("FINANCE_TAX_ACCOUNT", default="2200")
 FINANCE_COMMAND_RETRIES = env.int("FINANCE_COMMAND_RETRIES", default=8)
 FINANCE_IDEMPOTENCY_TTL_HOURS = env.int("FINANCE_IDEMPOTENCY_TTL_HOURS", default=48)
+# How often the beat re-walks every hash chain of the event log (docs/security.md).
+FINANCE_VERIFY_EVERY_SECONDS = env.int("FINANCE_VERIFY_EVERY_SECONDS", default=900)
 
 # --- Metrics --------------------------------------------------------------------------
 # Request latency buckets: the SLO threshold (300 ms) and the dashboard's 50/100/500 ms
