@@ -213,6 +213,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation's problem+json answers (401, 403, 422, 429, ...), not only its 2xx.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "finance.api.openapi_problems.add_problem_responses",
+    ],
     "SERVE_PERMISSIONS": ["finance.api.permissions.FinanceAccess"],
     # Swagger UI from the app's own static files: the service may run without internet.
     "SWAGGER_UI_DIST": "SIDECAR",
