@@ -175,3 +175,28 @@ def test_without_debug_the_service_refuses_to_start_without_a_secret_key():
     assert refused.returncode != 0
     assert "SECRET_KEY must be set" in refused.stderr
     assert started.returncode == 0, started.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_production_server_answers_an_oversized_body_with_413(chart, settings):
+    # Through uvicorn and the ASGI handler, with the default limit (5 MiB).
+    import httpx
+
+    from tests.asgi_server import serving
+
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    key = issue_token(accountant_user("big-body"))
+    body = json.dumps({**ENTRY, "description": "x" * (6 * 1024 * 1024)})
+    events = store.event_count()
+
+    with serving() as base:
+        response = httpx.post(
+            f"{base}/api/v1/journal-entries/",
+            content=body,
+            headers={"Authorization": f"Token {key}", "Content-Type": "application/json"},
+            timeout=30,
+        )
+
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert store.event_count() == events
