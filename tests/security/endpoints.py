@@ -196,7 +196,8 @@ def build_world() -> dict[str, str]:
 
 
 def call(client, method: str, path: str, body):
+    """One request; a body goes as JSON. (A GET of the event stream returns at once: its
+    body is never read, so the stream never starts.)"""
     if body is None:
         return getattr(client, method.lower())(path)
-    # (The event stream's body is never iterated, so its generator never starts.)
     return getattr(client, method.lower())(path, body, format="json")

@@ -3,8 +3,10 @@ docs/security.md promises: 401 without credentials, 403 for the wrong role, 2xx 
 right one. The URL list comes from the resolver, so an endpoint added without a row in
 tests/security/endpoints.py fails ``test_every_route_has_a_row_in_the_matrix``."""
 
+import re
+
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from tests.security.endpoints import ACCOUNTANT, MATRIX, OPEN_ROUTES, OPERATOR, ROLES, call, implemented_methods, routes
@@ -56,8 +58,6 @@ ADMIN_ROUTES = sorted(route for route, _, _ in routes() if route.startswith("adm
 
 def admin_path(route: str) -> str:
     """A concrete path for a route: every argument filled with a plausible value."""
-    import re
-
     path = re.sub(r"<(?:\w+:)?object_id>", "1", route)
     path = re.sub(r"<(?:\w+:)?\w+>", "1", path)
     path = re.sub(r"\(\?P<app_label>[^)]*\)", "ledger", path)
@@ -69,6 +69,7 @@ def admin_path(route: str) -> str:
 def test_every_admin_page_is_for_staff_only(chart):
     # given: a visitor, and an accountant with a role but no staff flag
     accountant = User.objects.create_user("not-staff", password="pw-not-staff-1")
+    accountant.groups.add(Group.objects.get_or_create(name="accountant")[0])
     anonymous, signed_in = Client(SERVER_NAME="localhost"), Client(SERVER_NAME="localhost")
     signed_in.force_login(accountant)
     served = []
