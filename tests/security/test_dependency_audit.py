@@ -27,3 +27,10 @@ def test_packages_not_looked_up_fail_only_a_strict_audit_and_are_always_said():
     lenient_status, lines = verdict(report, strict=False)
     assert (strict_status, lenient_status) == (2, 0)
     assert any(line.startswith("NOT AUDITED") for line in lines)
+
+
+def test_no_report_at_all_fails_only_a_strict_audit_and_is_said():
+    assert verdict(None, strict=True)[0] == 2
+    status, lines = verdict(None, strict=False)
+    assert status == 0
+    assert lines[0].startswith("NOT AUDITED")
