@@ -201,3 +201,29 @@ def call(client, method: str, path: str, body):
     if body is None:
         return getattr(client, method.lower())(path)
     return getattr(client, method.lower())(path, body, format="json")
+
+
+_PLACEHOLDERS = {
+    "{entry}": "{id}",
+    "{draft}": "{id}",
+    "{issued}": "{id}",
+    "{payment}": "{id}",
+    "/1000/": "/{code}/",
+    "/5000/": "/{code}/",
+    "/4100/": "/{code}/",
+    "matrix-flag": "{name}",
+    "2026-02": "{YYYY-MM}",
+    "2025-12": "{YYYY-MM}",
+}
+
+
+def markdown_table() -> str:
+    """The matrix as docs/security.md shows it."""
+    rows = ["| route | method | anonymous | viewer | accountant | operator |", "|---|---|---|---|---|---|"]
+    for path, methods, _ in MATRIX.values():
+        shown = path.removeprefix("/api/v1")
+        for sample, placeholder in _PLACEHOLDERS.items():
+            shown = shown.replace(sample, placeholder)
+        for method, statuses in methods.items():
+            rows.append(f"| `{shown}` | {method} | " + " | ".join(str(statuses[role]) for role in ROLES) + " |")
+    return "\n".join(rows) + "\n"

@@ -4,12 +4,25 @@ right one. The URL list comes from the resolver, so an endpoint added without a 
 tests/security/endpoints.py fails ``test_every_route_has_a_row_in_the_matrix``."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from tests.security.endpoints import ACCOUNTANT, MATRIX, OPEN_ROUTES, OPERATOR, ROLES, call, implemented_methods, routes
+from tests.security.endpoints import (
+    ACCOUNTANT,
+    MATRIX,
+    OPEN_ROUTES,
+    OPERATOR,
+    ROLES,
+    call,
+    implemented_methods,
+    markdown_table,
+    routes,
+)
+
+SECURITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 
 
 def api_routes():
@@ -20,6 +33,10 @@ def test_every_route_has_a_row_in_the_matrix():
     routed = {name: implemented_methods(callback) for _, name, callback in api_routes()}
     assert set(routed) == set(MATRIX)
     assert {name: set(row[1]) for name, row in MATRIX.items()} == routed
+
+
+def test_the_documented_matrix_is_this_one():
+    assert markdown_table() in SECURITY_DOC.read_text()
 
 
 CASES = [(name, method) for name, (_, methods, _) in MATRIX.items() for method in methods]
