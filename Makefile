@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/finance
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test test-sqlite lint bench venv clean k8s-rules dashboards rules drills drill-rolling-restart drill-sigterm drill-flag-rollback drill-postgres-restart chaos
+.PHONY: run test test-sqlite lint bench venv clean fuzz audit audit-ci k8s-rules dashboards rules drills drill-rolling-restart drill-sigterm drill-flag-rollback drill-postgres-restart chaos
 
 venv: $(STAMP)
 
@@ -40,6 +40,23 @@ test-sqlite: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# A long schemathesis run against the API and the domain's property tests, with fresh
+# randomness each time (docs/security.md); the suite runs a short, fixed one.
+FUZZ_MAX_EXAMPLES ?= 200
+fuzz: venv
+	DATABASE_URL=$${DATABASE_URL-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL-$(TEST_REDIS_URL)} \
+	SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_RANDOM=1 \
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -p no:cacheprovider -q \
+	tests/security/test_schema_fuzzing.py tests/finance/domain $(PYTEST_ARGS)
+
+# Known vulnerabilities in the pinned requirements (pip-audit); fails if it cannot look
+# every package up. audit-ci (CI) says so and passes when the service is unreachable.
+audit: venv
+	$(BIN)/python -m ops.dependency_audit --strict
+
+audit-ci: venv
+	$(BIN)/python -m ops.dependency_audit
 
 # The benchmark's peer (the eventsourcing library) lives in its own virtualenv: psycopg 3
 # next to Django would switch Django away from psycopg2, which this service runs on.

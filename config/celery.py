@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -22,4 +23,8 @@ app.conf.beat_schedule = {
     "purge-idempotency-keys": {"task": "finance.tasks.purge_idempotency_keys", "schedule": 3600.0},
     "guard-rollout-ramps": {"task": "rollout.tasks.guard_ramps", "schedule": 30.0},
     "republish-rollout-version": {"task": "rollout.tasks.republish_version", "schedule": 30.0},
+    "verify-event-log": {
+        "task": "finance.tasks.verify_event_log",
+        "schedule": float(settings.FINANCE_VERIFY_EVERY_SECONDS),
+    },
 }

@@ -205,7 +205,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "finance.api.pagination.LimitPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "finance.api.problems.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["finance.api.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_RATE", default="6000/min")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -216,6 +216,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation's problem+json answers (401, 403, 422, 429, ...), not only its 2xx.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "finance.api.openapi_problems.add_problem_responses",
+    ],
     "SERVE_PERMISSIONS": ["finance.api.permissions.FinanceAccess"],
     # Swagger UI from the app's own static files: the service may run without internet.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -241,6 +246,8 @@ FINANCE_RECEIVABLE_ACCOUNT = env.str("FINANCE_RECEIVABLE_ACCOUNT", default="1100
 FINANCE_TAX_ACCOUNT = env.str("FINANCE_TAX_ACCOUNT", default="2200")
 FINANCE_COMMAND_RETRIES = env.int("FINANCE_COMMAND_RETRIES", default=8)
 FINANCE_IDEMPOTENCY_TTL_HOURS = env.int("FINANCE_IDEMPOTENCY_TTL_HOURS", default=48)
+# How often the beat re-walks every hash chain of the event log (docs/security.md).
+FINANCE_VERIFY_EVERY_SECONDS = env.int("FINANCE_VERIFY_EVERY_SECONDS", default=900)
 
 # --- Metrics --------------------------------------------------------------------------
 # Request latency buckets: the SLO threshold (300 ms) and the dashboard's 50/100/500 ms

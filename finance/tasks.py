@@ -8,8 +8,9 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from finance import repository
+from finance import metrics, repository
 from finance.eventstore import feed, store
+from finance.eventstore.verification import verify_chains
 from finance.models import IdempotencyRecord
 
 logger = logging.getLogger(__name__)
@@ -47,3 +48,21 @@ def purge_idempotency_keys() -> int:
     cutoff = timezone.now() - timedelta(hours=settings.FINANCE_IDEMPOTENCY_TTL_HOURS)
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task(ignore_result=True)
+def verify_event_log() -> bool:
+    """Re-walk every hash chain and record the outcome for /metrics, where
+    FinanceEventLogBroken alerts on it. The whole log every time: a check that started
+    where the last one stopped would never see an old event edited in place, which is
+    the tampering it is there to catch."""
+    checked, bad = verify_chains()
+    metrics.record_verification(metrics.EVENT_LOG, differences=1 if bad else 0)
+    if bad is not None:
+        logger.error(
+            "event log verification failed",
+            extra={"event_id": bad.event_id, "stream_id": bad.stream_id, "version": bad.version, "reason": bad.reason},
+        )
+        return False
+    logger.info("event log verified", extra={"events": checked})
+    return True

@@ -30,6 +30,8 @@ class AccountPagination(LimitPagination):
 
 
 class AccountList(APIView):
+    pagination_class = AccountPagination  # also tells the OpenAPI document the page's shape
+
     @extend_schema(
         parameters=[
             OpenApiParameter("type", str, enum=list(ACCOUNT_TYPES)),
@@ -46,7 +48,7 @@ class AccountList(APIView):
         active = bool_param(request, "active")
         if active is not None:
             accounts = accounts.filter(active=active)
-        paginator = AccountPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(accounts, request, view=self)
         return paginator.get_paginated_response(AccountOut(page, many=True).data)
 

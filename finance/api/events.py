@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from finance.api.filters import int_param
+from finance.api.pagination import page_of
 from finance.api.serializers import EventOut, FeedOut
 from finance.domain.chart import CHART_ID, ChartOfAccounts
 from finance.domain.invoice import Invoice
@@ -40,28 +41,28 @@ _STREAM_PARAMETERS = [OpenApiParameter("after_version", int), OpenApiParameter("
 
 
 class JournalEntryEvents(_StreamEvents):
-    @extend_schema(parameters=_STREAM_PARAMETERS, responses=EventOut(many=True))
+    @extend_schema(parameters=_STREAM_PARAMETERS, responses=page_of(EventOut))
     def get(self, request, entry_id):
         get_object_or_404(models.JournalEntry, id=entry_id)
         return self.respond(request, JournalEntry.stream_id_for(str(entry_id)))
 
 
 class InvoiceEvents(_StreamEvents):
-    @extend_schema(parameters=_STREAM_PARAMETERS, responses=EventOut(many=True))
+    @extend_schema(parameters=_STREAM_PARAMETERS, responses=page_of(EventOut))
     def get(self, request, invoice_id):
         get_object_or_404(models.Invoice, id=invoice_id)
         return self.respond(request, Invoice.stream_id_for(str(invoice_id)))
 
 
 class PaymentEvents(_StreamEvents):
-    @extend_schema(parameters=_STREAM_PARAMETERS, responses=EventOut(many=True))
+    @extend_schema(parameters=_STREAM_PARAMETERS, responses=page_of(EventOut))
     def get(self, request, payment_id):
         get_object_or_404(models.Payment, id=payment_id)
         return self.respond(request, Payment.stream_id_for(str(payment_id)))
 
 
 class ChartEvents(_StreamEvents):
-    @extend_schema(parameters=_STREAM_PARAMETERS, responses=EventOut(many=True))
+    @extend_schema(parameters=_STREAM_PARAMETERS, responses=page_of(EventOut))
     def get(self, request):
         return self.respond(request, ChartOfAccounts.stream_id_for(CHART_ID))
 

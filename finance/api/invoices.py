@@ -28,6 +28,8 @@ def _invoice_response(invoice_id, status: int = 200) -> Response:
 
 
 class InvoiceList(APIView):
+    pagination_class = InvoicePagination  # also tells the OpenAPI document the page's shape
+
     @extend_schema(
         parameters=[
             OpenApiParameter("status", str, enum=list(STATUSES)),
@@ -48,7 +50,7 @@ class InvoiceList(APIView):
         if overdue is not None:
             late = {"status__in": ("issued", "partially_paid"), "due_date__lt": today()}
             invoices = invoices.filter(**late) if overdue else invoices.exclude(**late)
-        paginator = InvoicePagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(invoices, request, view=self)
         return paginator.get_paginated_response(InvoiceOut(page, many=True).data)
 

@@ -32,6 +32,8 @@ def _entry_response(entry_id: str, status: int = 200) -> Response:
 
 
 class JournalEntryList(APIView):
+    pagination_class = JournalPagination  # also tells the OpenAPI document the page's shape
+
     @extend_schema(
         parameters=[
             OpenApiParameter("account", str, description="entries with a line on this account"),
@@ -55,7 +57,7 @@ class JournalEntryList(APIView):
         source = choice_param(request, "source", SOURCES)
         if source:
             entries = entries.filter(source=source)
-        paginator = JournalPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(entries, request, view=self)
         return paginator.get_paginated_response(JournalEntryOut(page, many=True).data)
 

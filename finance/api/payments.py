@@ -33,6 +33,8 @@ def _payment_response(payment_id, status: int = 200) -> Response:
 
 
 class PaymentList(APIView):
+    pagination_class = PaymentPagination  # also tells the OpenAPI document the page's shape
+
     @extend_schema(
         parameters=[
             OpenApiParameter("customer", str),
@@ -48,7 +50,7 @@ class PaymentList(APIView):
         status = choice_param(request, "status", STATUSES)
         if status:
             payments = payments.filter(status=status)
-        paginator = PaymentPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(payments, request, view=self)
         return paginator.get_paginated_response(PaymentOut(page, many=True).data)
 

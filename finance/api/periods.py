@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from finance import services
 from finance.api.filters import int_param
 from finance.api.idempotency import idempotent
+from finance.api.pagination import page_of
 from finance.api.serializers import PeriodOut, ReopenIn
 from finance.domain.periods import check_period, period_of
 from finance.services.clock import today
@@ -34,7 +35,7 @@ class PeriodList(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
-        responses=PeriodOut(many=True),
+        responses=page_of(PeriodOut),
     )
     def get(self, request):
         span = models.JournalEntry.objects.aggregate(first=Min("date"), last=Max("date"))

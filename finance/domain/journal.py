@@ -146,9 +146,26 @@ class JournalEntry(Aggregate):
         return entry
 
     def reverse(
-        self, *, reversal_id: str, date: Date, reason: str, chart: ChartOfAccounts, periods: Periods
+        self,
+        *,
+        reversal_id: str,
+        date: Date,
+        reason: str,
+        chart: ChartOfAccounts,
+        periods: Periods,
+        document: str | None = None,
     ) -> "JournalEntry":
-        """Post the mirror entry and mark this one reversed; returns the new entry."""
+        """Post the mirror entry and mark this one reversed; returns the new entry.
+
+        An entry that an invoice or a payment posted is reversed only by that document
+        (``document``: its id), when it is voided: reversed on its own, the receivable
+        would no longer equal what the documents say customers owe."""
+        if self.source != "manual" and document != self.source_id:
+            raise RuleViolation.on(
+                "entry",
+                f"journal entry {self.id} was posted by {self.source} {self.source_id}; "
+                f"change that {self.source} instead of reversing its entry",
+            )
         if self.reversed_by:
             raise StateConflict(f"journal entry {self.id} is already reversed by {self.reversed_by}")
         if not isinstance(reason, str) or not reason.strip():

@@ -104,6 +104,7 @@ def invoice_void(
                     reason=f"invoice {invoice.number} void: {reason}",
                     chart=chart,
                     periods=periods,
+                    document=invoice.id,
                 ),
             ]
         commit(changed, actor=actor)

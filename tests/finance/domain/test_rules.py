@@ -131,3 +131,20 @@ def test_events_replay_to_the_same_state(chart):
     replayed.replay(list(invoice.pending), len(invoice.pending))
     assert replayed.to_state() == invoice.to_state()
     assert Invoice.from_state(invoice.to_state(), 3).to_state() == invoice.to_state()
+
+
+def test_an_entry_a_document_posted_is_reversed_only_by_that_document(chart):
+    lines = [LineInput("1000", debit=Decimal(5)), LineInput("4000", credit=Decimal(5))]
+    entry = JournalEntry.post(
+        id="e", date=date(2026, 1, 5), description="d", currency="USD", lines=lines, chart=chart,
+        periods=Periods(id="p"), source="invoice", source_id="inv-1",
+    )  # fmt: skip
+    with pytest.raises(RuleViolation) as refused:
+        entry.reverse(reversal_id="r", date=date(2026, 1, 6), reason="x", chart=chart, periods=Periods(id="p"))
+    assert refused.value.errors[0].field == "entry"
+    assert entry.status == "posted"
+    reversal = entry.reverse(
+        reversal_id="r", date=date(2026, 1, 6), reason="x", chart=chart, periods=Periods(id="p"), document="inv-1"
+    )
+    assert entry.status == "reversed"
+    assert reversal.reverses == "e"
