@@ -4,11 +4,18 @@ loopback, real Postgres and Redis. Their figures are recorded in docs/reliabilit
 import json
 
 import pytest
+from django.conf import settings
 
 from loadtest.drills import flag_rollback, postgres_restart, rolling_restart, sigterm
 from tests.deploy.drill_targets import drill_database_url, drill_redis_url
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
+        reason="the drills run on Postgres and Redis whatever the suite's backend: the Postgres run covers them",
+    ),
+]
 
 
 def report(result: dict) -> str:
