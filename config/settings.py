@@ -233,6 +233,8 @@ if REDIS_URL:
 
 # --- The books ------------------------------------------------------------------------
 FINANCE_SNAPSHOT_EVERY = env.int("FINANCE_SNAPSHOT_EVERY", default=50)
+# Aggregate state and report results in the cache (finance/cache.py); off only to measure the store.
+FINANCE_CACHE = env.bool("FINANCE_CACHE", default=True)
 FINANCE_BASE_CURRENCY = env.str("FINANCE_BASE_CURRENCY", default="USD")
 FINANCE_RECEIVABLE_ACCOUNT = env.str("FINANCE_RECEIVABLE_ACCOUNT", default="1100")
 FINANCE_TAX_ACCOUNT = env.str("FINANCE_TAX_ACCOUNT", default="2200")
