@@ -31,6 +31,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+from finance import metrics
+
 logger = logging.getLogger(__name__)
 
 AGGREGATE_TTL_SECONDS = 24 * 3600
@@ -114,7 +116,9 @@ def report(name: str, arguments: tuple[Hashable, ...], compute: Callable[[], Any
         logger.warning("cache read failed", extra={"report": name}, exc_info=True)
         found = None
     if found is not None:
+        metrics.REPORT_CACHE.labels(report=name, result="hit").inc()
         return found
+    metrics.REPORT_CACHE.labels(report=name, result="miss").inc()
     result = compute()
     try:
         cache.set(key, result, timeout=REPORT_TTL_SECONDS)
