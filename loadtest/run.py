@@ -196,7 +196,7 @@ def scrape(metrics_port: int) -> dict[str, float]:
                 key = f"aggregate loads from {sample.labels.get('source')}"
                 totals[key] = totals.get(key, 0.0) + sample.value
             elif name == "finance_report_cache_requests_total":
-                key = f"report {sample.labels.get('result')}s"
+                key = {"hit": "report hits", "miss": "report misses"}[sample.labels["result"]]
                 totals[key] = totals.get(key, 0.0) + sample.value
     return totals
 
