@@ -9,8 +9,9 @@ books, each pausing 0.5-1.5 s between actions as a person or a polite client doe
 - Viewers read reports and lists.
 
 LOADTEST_THINK=0 drops the think time (the saturation run). Tokens come from the
-environment: LOADTEST_ACCOUNTANT_TOKEN, LOADTEST_VIEWER_TOKEN (see loadtest/run.py, which
-seeds the books and issues them). The accounts are those of ``manage.py seed_demo``. Run it alone with
+environment: LOADTEST_ACCOUNTANT_TOKEN, LOADTEST_VIEWER_TOKEN, each one token or several
+separated by commas, one picked per simulated user (loadtest/run.py seeds the books and
+issues 20 of each). The accounts are those of ``manage.py seed_demo``. Run it alone with
 ``locust -f loadtest/locustfile.py --host http://127.0.0.1:PORT``.
 """
 
@@ -72,7 +73,9 @@ class BooksUser(HttpUser):
     token_variable = "LOADTEST_ACCOUNTANT_TOKEN"  # noqa: S105 - a variable name
 
     def on_start(self) -> None:
-        self.client.headers.update({**PROXY, "Authorization": f"Token {os.environ[self.token_variable]}"})
+        # Several people (or integrations) of each role, each with a token of their own.
+        token = random.choice(os.environ[self.token_variable].split(","))
+        self.client.headers.update({**PROXY, "Authorization": f"Token {token}"})
         self.invoice_ids: list[str] = []
 
     def post(self, path: str, body: dict, name: str):

@@ -42,7 +42,8 @@ from psycopg2 import sql
 from loadtest.drills.server import HOST, ROOT, Gunicorn, children_of, free_port, manage, service_environment
 
 OUT = ROOT / "docs" / "performance"
-SEED_MONTHS = 48  # about 260 invoices, 500 journal entries
+SEED_MONTHS = 48  # about 260 invoices, 760 journal entries
+TOKENS_PER_ROLE = 20
 
 TARGETS = {"p95_ms": 50.0, "p99_ms": 100.0, "error_rate": 0.0, "cache_hit_rate": 0.90}
 SATURATION_P95_MS = 300.0
@@ -201,17 +202,32 @@ def scrape(metrics_port: int) -> dict[str, float]:
     return totals
 
 
+_ISSUE_TOKENS = """
+from django.contrib.auth.models import Group, User
+from finance.api.auth import issue_token
+for role in ("accountant", "viewer"):
+    group = Group.objects.get_or_create(name=role)[0]
+    for n in range({count}):
+        user = User.objects.get_or_create(username=f"load-{{role}}-{{n}}")[0]
+        user.groups.add(group)
+        print(f"{{role}}={{issue_token(user)}}")
+"""
+
+
 def seed(environment: dict[str, str]) -> dict[str, str]:
     started = time.monotonic()
     manage(environment, "migrate", "--noinput")
     say(manage(environment, "seed_demo", "--months", str(SEED_MONTHS)).strip().split(";")[0], flush=True)
+    # Twenty people of each role: requests are throttled per user (API_THROTTLE_RATE).
+    # One process issues them all (a manage.py start-up each would take a minute).
+    printed = manage(environment, "shell", "-c", _ISSUE_TOKENS.format(count=TOKENS_PER_ROLE))
+    tokens: dict[str, list[str]] = {}
+    for line in printed.split():
+        role, token = line.split("=", 1)
+        tokens.setdefault(role, []).append(token)
     tokens = {
-        "LOADTEST_ACCOUNTANT_TOKEN": manage(
-            environment, "issue_token", "load-accountant", "--role", "accountant", "--create"
-        ).strip(),
-        "LOADTEST_VIEWER_TOKEN": manage(
-            environment, "issue_token", "load-viewer", "--role", "viewer", "--create"
-        ).strip(),
+        "LOADTEST_ACCOUNTANT_TOKEN": ",".join(tokens["accountant"]),
+        "LOADTEST_VIEWER_TOKEN": ",".join(tokens["viewer"]),
     }
     say(f"seeded in {time.monotonic() - started:.0f} s", flush=True)
     return tokens
