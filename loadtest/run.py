@@ -222,9 +222,10 @@ def seed(environment: dict[str, str]) -> dict[str, str]:
     # One process issues them all (a manage.py start-up each would take a minute).
     printed = manage(environment, "shell", "-c", _ISSUE_TOKENS.format(count=TOKENS_PER_ROLE))
     tokens: dict[str, list[str]] = {}
-    for line in printed.split():
-        role, token = line.split("=", 1)
-        tokens.setdefault(role, []).append(token)
+    for line in printed.splitlines():
+        role, _, token = line.strip().partition("=")
+        if role in ("accountant", "viewer") and token:
+            tokens.setdefault(role, []).append(token)
     tokens = {
         "LOADTEST_ACCOUNTANT_TOKEN": ",".join(tokens["accountant"]),
         "LOADTEST_VIEWER_TOKEN": ",".join(tokens["viewer"]),
