@@ -591,7 +591,7 @@ def write_report(report: dict, out: Path) -> None:
         else:
             lines.append(f"No step kept P95 under {SATURATION_P95_MS:.0f} ms without errors.")
         plot_saturation(steps, out / f"loadtest-{kind}.png")
-        lines += ["", f"![requests/s and P95 by users](loadtest-{kind}.png)"]
+        lines += ["", f"![requests/s and P95 by users](loadtest-{kind}.png)", ""]
         checks.append(
             ("highest rate at P95 < 300 ms", f"{best['rps']:.1f} req/s" if best else "none", best is not None)
         )
@@ -669,6 +669,7 @@ def plot_saturation(steps: list[dict], path: Path) -> None:
     users = [s["users"] for s in steps]
     fig, ax = plt.subplots(figsize=(9, 4))
     ax.plot(users, [s["rps"] for s in steps], marker="o", color="tab:green", label="requests/s")
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("users (no think time)")
     ax.set_ylabel("requests/s")
     latency = ax.twinx()
