@@ -207,12 +207,15 @@ function apiClient(token) {
   if (payment.status !== 201) {
     return;
   }
-  post(
+  const allocated = post(
     token,
     `/api/v1/payments/${payment.json("id")}/allocate/`,
     { invoice: invoice.id, amount: invoice.total },
     "allocate payment",
   );
+  if (allocated.status !== 200) {
+    return;
+  }
   const readBack = get(token, `/api/v1/invoices/${invoice.id}/`, "invoice");
   check(readBack, { "invoice reads back paid": (r) => r.status === 200 && r.json("status") === "paid" });
 }

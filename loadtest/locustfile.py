@@ -168,11 +168,13 @@ class ApiClient(BooksUser):
         )
         if payment.status_code != 201:
             return
-        self.post(
+        allocated = self.post(
             f"/api/v1/payments/{payment.json()['id']}/allocate/",
             {"invoice": invoice["id"], "amount": invoice["total"]},
             name="allocate payment",
         )
+        if allocated.status_code != 200:
+            return
         with self.client.get(f"/api/v1/invoices/{invoice['id']}/", name="invoice", catch_response=True) as read:
             if read.ok and read.json()["status"] != "paid":
                 read.failure(f"invoice {invoice['id']} read back as {read.json()['status']}, not paid")

@@ -648,6 +648,7 @@ def write_report(report: dict, out: Path) -> None:
             lines += [f"![memory per process](loadtest-{kind}-rss.png)", ""]
         lines += ["Per endpoint:", ""] + endpoint_table(report["endpoints"]) + [""]
     (out / f"loadtest-{kind}.md").write_text("\n".join(lines))
+    write_samples(report["samples"], out / f"loadtest-{kind}-samples.csv")
     (out / f"loadtest-{kind}.json").write_text(
         json.dumps(
             {k: v for k, v in report.items() if k not in ("samples", "history", "endpoints")}, indent=1, default=str
@@ -658,6 +659,26 @@ def write_report(report: dict, out: Path) -> None:
     for name, value, ok in checks:
         say(f"{name:<40} {value:>28}  {'PASS' if ok else 'FAIL'}")
     say(f"\nreport: {out / f'loadtest-{kind}.md'}")
+
+
+def write_samples(samples: list[dict], path: Path) -> None:
+    """Every sample: seconds from the start, load average (1 min), then RSS in MiB of each
+    process (its role and pid as the column)."""
+    if not samples:
+        return
+    columns = sorted({key for sample in samples for key in sample["rss"]})
+    start = samples[0]["t"]
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["seconds", "load1", *columns])
+        for sample in samples:
+            writer.writerow(
+                [
+                    round(sample["t"] - start),
+                    sample["load"][0],
+                    *(round(sample["rss"][c] / 2**20, 1) if c in sample["rss"] else "" for c in columns),
+                ]
+            )
 
 
 def plot_saturation(steps: list[dict], path: Path) -> None:
