@@ -21,6 +21,8 @@ import uuid
 from datetime import date, timedelta
 
 from locust import HttpUser, between, constant, task
+from locust.clients import LocustHttpAdapter
+from urllib3.util.retry import Retry
 
 CUSTOMERS = ["Acme Corp", "Globex", "Initech", "Umbrella Ltd", "Stark Industries", "Wayne Enterprises"]
 EXPENSES = [("6050", "Office supplies"), ("6070", "Marketing"), ("6080", "Travel"), ("6110", "Bank fees")]
@@ -40,6 +42,11 @@ LISTS = [
 ]
 # LOADTEST_THINK=0 (the saturation run) drops the think time.
 THINK = between(0.5, 1.5) if os.environ.get("LOADTEST_THINK", "1") != "0" else constant(0)
+# A request that got no response at all (the connection was reset, as when a worker is
+# recycled) is sent once more with the same headers, so a POST keeps its Idempotency-Key:
+# what the API contract tells clients to do. urllib3 logs each resend ("Retrying"), and
+# loadtest/run.py counts them.
+RESEND = Retry(total=1, connect=1, read=1, redirect=0, status=0, other=0, allowed_methods=None, raise_on_status=False)
 # The ingress terminates TLS and says so; production settings redirect plain HTTP.
 PROXY = {"X-Forwarded-Proto": "https"}
 
@@ -73,6 +80,7 @@ class BooksUser(HttpUser):
     token_variable = "LOADTEST_ACCOUNTANT_TOKEN"  # noqa: S105 - a variable name
 
     def on_start(self) -> None:
+        self.client.mount("http://", LocustHttpAdapter(pool_manager=None, max_retries=RESEND))
         # Several people (or integrations) of each role, each with a token of their own.
         token = random.choice(os.environ[self.token_variable].split(","))
         self.client.headers.update({**PROXY, "Authorization": f"Token {token}"})

@@ -267,7 +267,8 @@ def run_locust(
         )
     with Path(f"{prefix}_stats.csv").open() as stats_file:
         rows = list(csv.DictReader(stats_file))
-    return {"total": next(r for r in rows if r["Name"] == "Aggregated"), "endpoints": rows[:-1]}
+    resent = sum(line.count("Retrying (Retry(") for line in log.read_text().splitlines())
+    return {"total": next(r for r in rows if r["Name"] == "Aggregated"), "endpoints": rows[:-1], "resent": resent}
 
 
 def summary(total: dict) -> dict[str, float]:
@@ -512,7 +513,7 @@ def main() -> None:
                 spawn_rate=max(1.0, args.users / 10),
             )
             run = {
-                "figures": summary(result["total"]),
+                "figures": {**summary(result["total"]), "resent": result["resent"]},
                 "endpoints": result["endpoints"],
                 "history": read_history(prefix),
             }
@@ -606,7 +607,8 @@ def write_report(report: dict, out: Path) -> None:
         lines += [
             f"{report['users']} users, 0.5-1.5 s think time, {report['seconds'] // 60} min "
             f"{report['seconds'] % 60} s after the ramp-up (statistics reset once every user runs): "
-            f"{f['requests']} requests, {f['rps']:.1f} requests/s, P50 {f['p50_ms']:.0f} ms.",
+            f"{f['requests']} requests, {f['rps']:.1f} requests/s, P50 {f['p50_ms']:.0f} ms; "
+            f"{f['resent']} sent a second time after their connection was reset (same Idempotency-Key).",
             "",
         ]
         plot_run(report["history"], out / f"loadtest-{kind}-latency.png", out / f"loadtest-{kind}-rps.png", title)
