@@ -31,6 +31,9 @@ def test_the_locust_scenario_runs_against_the_service_without_a_failure(tmp_path
         **os.environ,
         "LOADTEST_ACCOUNTANT_TOKEN": issue_token("smoke-accountant", "accountant"),
         "LOADTEST_VIEWER_TOKEN": issue_token("smoke-viewer", "viewer"),
+        # No think time: every user class gets through its actions in a few seconds,
+        # even on a busy machine.
+        "LOADTEST_THINK": "0",
     }
     with serving() as base_url:
         finished = subprocess.run(
@@ -43,7 +46,7 @@ def test_the_locust_scenario_runs_against_the_service_without_a_failure(tmp_path
                 f"--host={base_url}",
                 "--users=10",
                 "--spawn-rate=10",
-                "--run-time=8s",
+                "--run-time=10s",
                 f"--csv={tmp_path / 'smoke'}",
                 "--only-summary",
                 "--stop-timeout=5",
