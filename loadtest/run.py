@@ -334,6 +334,8 @@ def plot_run(history: list[dict], path_latency: Path, path_rps: Path, title: str
     users = ax.twinx()
     users.plot(t, [row["users"] for row in history], label="users", color="tab:gray", linestyle="--", linewidth=1)
     users.set_ylabel("users")
+    users.set_ylim(bottom=0)
+    ax.set_ylim(bottom=0)
     ax.set_title(f"{title}: throughput")
     ax.grid(alpha=0.3)
     fig.tight_layout()
