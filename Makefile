@@ -119,3 +119,23 @@ rules:
 	promtool check rules k8s/monitoring/prometheus-rules.yaml
 	promtool test rules k8s/monitoring/tests/*.test.yaml
 	amtool check-config k8s/monitoring/alertmanager.yaml
+
+# Load tests (docs/performance.md "Load test"): the production stack on loopback under the
+# locust scenario; reports and plots go to docs/performance/. The database (its name must
+# end in _loadtest) is dropped and created afresh, the Redis database emptied.
+USERS ?= 100
+LOADTEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/finance_loadtest
+LOADTEST_REDIS_URL ?= redis://127.0.0.1:6379/6
+LOADTEST_ENV = LOADTEST_DATABASE_URL=$(LOADTEST_DATABASE_URL) LOADTEST_REDIS_URL=$(LOADTEST_REDIS_URL)
+
+.PHONY: loadtest saturation soak
+loadtest: venv
+	$(LOADTEST_ENV) timeout 1800 $(BIN)/python -m loadtest.run loadtest --users $(USERS) --duration $(or $(DURATION),2m) \
+		--command "make loadtest USERS=$(USERS) DURATION=$(or $(DURATION),2m)"
+
+saturation: venv
+	$(LOADTEST_ENV) timeout 1800 $(BIN)/python -m loadtest.run saturation --command "make saturation"
+
+soak: venv
+	$(LOADTEST_ENV) timeout 7200 $(BIN)/python -m loadtest.run soak --users $(USERS) --duration $(or $(DURATION),30m) \
+		--command "make soak USERS=$(USERS) DURATION=$(or $(DURATION),30m)"

@@ -104,6 +104,9 @@ else:
     _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=3))
+    # No JIT: compiling a report's plan (AR aging) took longer than running it, about
+    # 0.2 s per query at 100,000 invoices (docs/performance.md "Load test").
+    _db["OPTIONS"].setdefault("options", "-c jit=off")
 # Requests one worker process lets into Django at once (each holds a database connection
 # while it runs); the rest queue. 0: no bound. See config/concurrency.py.
 MAX_CONCURRENT_REQUESTS = env.int("MAX_CONCURRENT_REQUESTS", default=10)
@@ -241,6 +244,8 @@ if REDIS_URL:
 
 # --- The books ------------------------------------------------------------------------
 FINANCE_SNAPSHOT_EVERY = env.int("FINANCE_SNAPSHOT_EVERY", default=50)
+# Aggregate state and report results in the cache (finance/cache.py); off only to measure the store.
+FINANCE_CACHE = env.bool("FINANCE_CACHE", default=True)
 FINANCE_BASE_CURRENCY = env.str("FINANCE_BASE_CURRENCY", default="USD")
 FINANCE_RECEIVABLE_ACCOUNT = env.str("FINANCE_RECEIVABLE_ACCOUNT", default="1100")
 FINANCE_TAX_ACCOUNT = env.str("FINANCE_TAX_ACCOUNT", default="2200")

@@ -23,6 +23,9 @@ SNAPSHOTS_WRITTEN = Counter("finance_snapshots_written_total", "Snapshots writte
 CONCURRENCY_CONFLICTS = Counter(
     "finance_concurrency_conflicts_total", "Appends refused because a stream had moved on.", ["aggregate"]
 )
+REPORT_CACHE = Counter(
+    "finance_report_cache_requests_total", "Report requests, by whether the cache answered.", ["report", "result"]
+)
 IDEMPOTENT_REPLAYS = Counter("finance_idempotent_replays_total", "Requests answered from a stored idempotent response.")
 
 # Verification runs in short-lived processes (a CronJob, an operator's shell), whose own

@@ -9,7 +9,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.db import transaction
 
-from finance import metrics
+from finance import cache, metrics
 from finance.api import request_context
 from finance.domain import events as domain_events
 from finance.domain.aggregate import Aggregate
@@ -58,12 +58,45 @@ def _from_snapshot(cls: type[Aggregate], snapshot: store.StoredSnapshot) -> Aggr
         return None
 
 
+def _from_cache(cls: type[A], stream_id: str, started: float) -> A | None:
+    """The aggregate from its cached state and the events after it (one query), or None
+    when nothing usable is cached (see ``finance.cache``)."""
+    cached = cache.get_aggregate(stream_id, cls.SCHEMA_VERSION)
+    if cached is None:
+        return None
+    since = store.read_since(stream_id, version=cached.version, expected_hash=cached.event_hash)
+    if since is None:
+        return None
+    recorded, head_hash = since
+    try:
+        aggregate = cls.from_state(cached.state, cached.version)
+    except (KeyError, TypeError, ValueError):
+        logger.warning("cached state unreadable, loading", extra={"stream": stream_id}, exc_info=True)
+        return None
+    for item in recorded:
+        aggregate.apply(to_domain_event(item))
+    if recorded:
+        aggregate.version = recorded[-1].version
+        cache.put_aggregate(
+            stream_id, cls.SCHEMA_VERSION, cache.CachedState(aggregate.version, head_hash, aggregate.to_state())
+        )
+    metrics.observe_load(cls.TYPE, "cache", time.perf_counter() - started, len(recorded))
+    return aggregate
+
+
 def load(cls: type[A], aggregate_id: str, *, use_snapshots: bool = True) -> A:
-    """The aggregate as of its last event; version 0 when the stream does not exist."""
+    """The aggregate as of its last event; version 0 when the stream does not exist.
+    ``use_snapshots=False`` replays every event, bypassing the cache as well."""
     started = time.perf_counter()
     stream_id = cls.stream_id_for(aggregate_id)
+    use_cache = use_snapshots and cache.enabled()
+    if use_cache:
+        cached = _from_cache(cls, stream_id, started)
+        if cached is not None:
+            return cached
     aggregate = None
     recorded = None
+    head_hash = ""
     if use_snapshots:
         # One round trip brings the newest snapshots and the events after the newest;
         # only when that one is unusable do the events after an older one (or all of
@@ -75,6 +108,7 @@ def load(cls: type[A], aggregate_id: str, *, use_snapshots: bool = True) -> A:
                 break
         if not tail.snapshots or (aggregate is not None and aggregate.version == tail.snapshots[0].version):
             recorded = tail.events
+            head_hash = tail.head_hash
     source = "snapshot" if aggregate is not None else "replay"
     if aggregate is None:
         aggregate = cls(id=aggregate_id)
@@ -84,6 +118,10 @@ def load(cls: type[A], aggregate_id: str, *, use_snapshots: bool = True) -> A:
         aggregate.apply(to_domain_event(item))
     if recorded:
         aggregate.version = recorded[-1].version
+    if use_cache and head_hash and aggregate.version:
+        cache.put_aggregate(
+            stream_id, cls.SCHEMA_VERSION, cache.CachedState(aggregate.version, head_hash, aggregate.to_state())
+        )
     metrics.observe_load(cls.TYPE, source, time.perf_counter() - started, len(recorded))
     return aggregate
 
@@ -109,6 +147,7 @@ def save(aggregates: Sequence[Aggregate], *, actor: str) -> list[store.RecordedE
         if aggregate.pending
     ]
     recorded = store.append(appends, metadata=metadata)
+    head_hashes = {event.stream_id: event.hash for event in recorded}
     every = settings.FINANCE_SNAPSHOT_EVERY
     for aggregate in aggregates:
         if not aggregate.pending:
@@ -116,6 +155,11 @@ def save(aggregates: Sequence[Aggregate], *, actor: str) -> list[store.RecordedE
         old_version = aggregate.version
         aggregate.version += len(aggregate.pending)
         aggregate.pending.clear()
+        if cache.enabled():
+            # Written through before commit: should the transaction roll back, the event
+            # hash it names never exists and a load ignores the entry.
+            entry = cache.CachedState(aggregate.version, head_hashes[aggregate.stream_id], aggregate.to_state())
+            cache.put_aggregate(aggregate.stream_id, aggregate.SCHEMA_VERSION, entry)
         metrics.EVENTS_APPENDED.labels(aggregate=aggregate.TYPE).inc(aggregate.version - old_version)
         if aggregate.version // every > old_version // every:
             _enqueue_snapshot_after_commit(aggregate.stream_id, aggregate.TYPE)

@@ -2,11 +2,11 @@
 currency's scale; sums are exact (SQL numeric on Postgres)."""
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import F, Sum
 
 from finance.domain import money
 from finance.domain.chart import DEBIT_NORMAL
@@ -134,17 +134,38 @@ def income_statement(date_from: date, date_to: date) -> dict:
     return {"from": date_from.isoformat(), "to": date_to.isoformat(), "sections": sections, "totals": totals}
 
 
-def _sum_of(model, field: str, link: str, as_of: date):
-    return Coalesce(
-        Subquery(
-            model.objects.filter(**{link: OuterRef("pk")}, date__lte=as_of)
-            .values(link)
-            .annotate(total=Sum(field))
-            .values("total")
-        ),
-        Value(ZERO),
-        output_field=DecimalField(max_digits=19, decimal_places=4),
-    )
+# AR aging in two statements that sum in the database, by customer, currency and column:
+# the allocations and refunds are summed per invoice and per payment once and joined.
+# At 100,000 invoices and payments, a correlated subquery per row (and bringing every row
+# into Python) took most of a second, and Postgres' JIT compiling those plans as long
+# again (docs/performance.md). Outstanding and unapplied amounts are never negative, so
+# a zero sum means nothing is owed.
+_AGING_INVOICES = (
+    "SELECT i.customer, i.currency,"
+    " CASE WHEN i.due_date >= %s THEN 'current' WHEN i.due_date >= %s THEN 'days_1_30'"
+    "  WHEN i.due_date >= %s THEN 'days_31_60' WHEN i.due_date >= %s THEN 'days_61_90' ELSE 'over_90' END,"
+    " SUM(i.total - COALESCE(a.paid, 0))"
+    " FROM ledger_invoice i LEFT JOIN ("
+    "  SELECT invoice_id, SUM(amount) AS paid FROM ledger_allocation WHERE date <= %s GROUP BY invoice_id"
+    " ) a ON a.invoice_id = i.id"
+    " WHERE i.number IS NOT NULL AND i.issue_date <= %s AND (i.void_date IS NULL OR i.void_date > %s)"
+    " GROUP BY 1, 2, 3"
+)
+_AGING_PAYMENTS = (
+    "SELECT p.customer, p.currency, SUM(p.amount - COALESCE(a.allocated, 0) - COALESCE(r.refunded, 0))"
+    " FROM ledger_payment p LEFT JOIN ("
+    "  SELECT payment_id, SUM(amount) AS allocated FROM ledger_allocation WHERE date <= %s GROUP BY payment_id"
+    " ) a ON a.payment_id = p.id LEFT JOIN ("
+    "  SELECT payment_id, SUM(amount) AS refunded FROM ledger_refund WHERE date <= %s GROUP BY payment_id"
+    " ) r ON r.payment_id = p.id"
+    " WHERE p.date <= %s GROUP BY 1, 2"
+)
+_CENTS_OF_CENTS = Decimal("0.0001")
+
+
+def _amount(value) -> Decimal:
+    """A sum as Postgres (numeric: exact) or SQLite (a float for decimals) returns it."""
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(_CENTS_OF_CENTS)
 
 
 def _bucket(days_overdue: int) -> str:
@@ -163,28 +184,17 @@ def ar_aging(as_of: date) -> dict:
     """Outstanding of issued invoices by days past due, and each customer's unapplied
     payments (negative), as of a date. The totals equal the receivable's balance."""
     rows: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    invoices = (
-        models.Invoice.objects.filter(number__isnull=False, issue_date__lte=as_of)
-        .exclude(void_date__lte=as_of)
-        .annotate(paid=_sum_of(models.Allocation, "amount", "invoice", as_of))
-        .values_list("customer", "currency", "total", "paid", "due_date")
-    )
-    for customer, currency, total, paid, due_date in invoices:
-        outstanding = total - paid
-        if outstanding:
-            rows[(customer, currency)][_bucket((as_of - due_date).days)] += outstanding
-    payments = (
-        models.Payment.objects.filter(date__lte=as_of)
-        .annotate(
-            allocated_by=_sum_of(models.Allocation, "amount", "payment", as_of),
-            refunded_by=_sum_of(models.Refund, "amount", "payment", as_of),
-        )
-        .values_list("customer", "currency", "amount", "allocated_by", "refunded_by")
-    )
-    for customer, currency, amount, allocated, refunded in payments:
-        unapplied = amount - allocated - refunded
-        if unapplied:
-            rows[(customer, currency)]["unapplied"] -= unapplied
+    day = as_of.isoformat()
+    limits = [(as_of - timedelta(days=days)).isoformat() for days in (0, 30, 60, 90)]
+    with connection.cursor() as cursor:
+        cursor.execute(_AGING_INVOICES, [*limits, day, day, day])
+        for customer, currency, column, outstanding in cursor.fetchall():
+            if outstanding:
+                rows[(customer, currency)][column] += _amount(outstanding)
+        cursor.execute(_AGING_PAYMENTS, [day, day, day])
+        for customer, currency, unapplied in cursor.fetchall():
+            if unapplied:
+                rows[(customer, currency)]["unapplied"] -= _amount(unapplied)
     columns = (*AGING_BUCKETS, "unapplied")
     out, totals = [], defaultdict(lambda: defaultdict(lambda: ZERO))
     for (customer, currency), figures in sorted(rows.items()):

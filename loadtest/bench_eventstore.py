@@ -195,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
                 "REDIS_URL": redis_url,
                 "DEBUG": "0",
                 "LOG_LEVEL": "WARNING",
+                # The store itself is measured: loads must not come from the cache.
+                "FINANCE_CACHE": "false",
             }
         )
         os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")

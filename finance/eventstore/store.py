@@ -95,6 +95,7 @@ class StreamTail:
 
     snapshots: list[StoredSnapshot]
     events: list[EventPayload]
+    head_hash: str = ""  # the hash of the stream's newest event; "" when it has none
 
 
 def event_hash(
@@ -326,14 +327,35 @@ def read_tail(stream_id: str, *, snapshots: int) -> StreamTail:
             " UNION ALL"
             " SELECT 'e', version, schema_version, data, type FROM finance_event WHERE stream_id = %s"
             "  AND version > COALESCE((SELECT MAX(version) FROM finance_snapshot WHERE stream_id = %s), 0)"
+            # 'h': the newest event's hash, which names the history up to it (hash chain).
+            " UNION ALL"
+            " SELECT 'h', version, 0, hash, '' FROM ("
+            "  SELECT version, hash FROM finance_event WHERE stream_id = %s ORDER BY version DESC LIMIT 1) head"
             " ORDER BY 1, 2, 3",
-            [stream_id, snapshots, stream_id, stream_id],
+            [stream_id, snapshots, stream_id, stream_id, stream_id],
         )
         rows = cursor.fetchall()
     found = [StoredSnapshot(stream_id, r[1], r[2], json.loads(r[3]), r[4]) for r in rows if r[0] == "s"]
     found.reverse()
     events = [EventPayload(r[1], r[4], r[2], json.loads(r[3])) for r in rows if r[0] == "e"]
-    return StreamTail(snapshots=found, events=events)
+    head_hash = next((r[3] for r in rows if r[0] == "h"), "")
+    return StreamTail(snapshots=found, events=events, head_hash=head_hash)
+
+
+def read_since(stream_id: str, *, version: int, expected_hash: str) -> tuple[list[EventPayload], str] | None:
+    """The events after ``version`` and the newest event's hash, in one round trip, if
+    the event at ``version`` has ``expected_hash`` (the stream has the history a cached
+    state was built from); None otherwise."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT version, type, schema_version, data, hash FROM finance_event"
+            " WHERE stream_id = %s AND version >= %s ORDER BY version",
+            [stream_id, version],
+        )
+        rows = cursor.fetchall()
+    if not rows or rows[0][0] != version or rows[0][4] != expected_hash:
+        return None
+    return [EventPayload(r[0], r[1], r[2], json.loads(r[3])) for r in rows[1:]], rows[-1][4]
 
 
 def read_positions(after: int, limit: int) -> list[RecordedEvent]:

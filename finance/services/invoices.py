@@ -9,6 +9,7 @@ from finance import repository
 from finance.domain.invoice import Invoice, InvoiceLineInput
 from finance.domain.journal import JournalEntry
 from finance.domain.numbering import InvoiceNumbering
+from finance.eventstore import store
 from finance.services.clock import today
 from finance.services.unit_of_work import commit, load_books, load_existing, run
 
@@ -55,6 +56,10 @@ def invoice_issue(
         chart, periods = load_books()
         invoice = load_existing(Invoice, invoice_id, if_match=if_match)
         day = issue_date or today()
+        # Every issue of the year appends to this one stream: queue on its row rather
+        # than load it, lose the race to append and retry (under load the retries ran
+        # out; docs/performance.md "Load test").
+        store.lock_stream_exclusive(InvoiceNumbering.stream_id_for(str(day.year)))
         numbering = repository.load(InvoiceNumbering, str(day.year))
         number = numbering.assign(invoice.id) if invoice.status == "draft" else ""
         lines = invoice.issue(

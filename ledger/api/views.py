@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from finance import cache
 from finance.api.filters import date_param
 from finance.domain.errors import RuleViolation
 from finance.services.clock import today
@@ -17,13 +18,15 @@ _AS_OF = [OpenApiParameter("as_of", str, description="YYYY-MM-DD; default today 
 class TrialBalance(APIView):
     @extend_schema(parameters=_AS_OF, responses=dict)
     def get(self, request):
-        return Response(selectors.trial_balance(date_param(request, "as_of", today())))
+        as_of = date_param(request, "as_of", today())
+        return Response(cache.report("trial-balance", (as_of,), lambda: selectors.trial_balance(as_of)))
 
 
 class BalanceSheet(APIView):
     @extend_schema(parameters=_AS_OF, responses=dict)
     def get(self, request):
-        return Response(selectors.balance_sheet(date_param(request, "as_of", today())))
+        as_of = date_param(request, "as_of", today())
+        return Response(cache.report("balance-sheet", (as_of,), lambda: selectors.balance_sheet(as_of)))
 
 
 class IncomeStatement(APIView):
@@ -39,10 +42,15 @@ class IncomeStatement(APIView):
         date_from = date_param(request, "from", date(date_to.year, 1, 1))
         if date_from > date_to:
             raise RuleViolation.on("from", "must not be after 'to'")
-        return Response(selectors.income_statement(date_from, date_to))
+        return Response(
+            cache.report(
+                "income-statement", (date_from, date_to), lambda: selectors.income_statement(date_from, date_to)
+            )
+        )
 
 
 class ArAging(APIView):
     @extend_schema(parameters=_AS_OF, responses=dict)
     def get(self, request):
-        return Response(selectors.ar_aging(date_param(request, "as_of", today())))
+        as_of = date_param(request, "as_of", today())
+        return Response(cache.report("ar-aging", (as_of,), lambda: selectors.ar_aging(as_of)))

@@ -8,6 +8,13 @@ from finance.domain.chart import ChartOfAccounts
 from finance.eventstore import store
 
 
+@pytest.fixture(autouse=True)
+def _no_cache(settings):
+    # These tests are about snapshots and replay; loads through the cache are tested in
+    # test_cache.py.
+    settings.FINANCE_CACHE = False
+
+
 def chart_with(accounts: int, *, snapshot_every: int | None = None) -> ChartOfAccounts:
     """A fresh chart whose stream opens ``accounts`` accounts (one event each), saved
     one by one and snapshotted after every ``snapshot_every`` of them. Every event adds
