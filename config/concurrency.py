@@ -12,6 +12,7 @@ listens and gives its database session back between reads) and the probes and me
 (a saturated worker must still say that it is alive)."""
 
 import asyncio
+import weakref
 
 UNBOUNDED_PATHS = ("/api/v1/events/stream/", "/healthz", "/readyz", "/metrics")
 
@@ -22,12 +23,16 @@ class ConcurrencyLimit:
     def __init__(self, app, limit: int):
         self.app = app
         self.limit = limit
-        self._semaphore: asyncio.Semaphore | None = None
+        # One semaphore per event loop: a worker runs one loop, but a process that serves
+        # the app from several loops in turn (tests, an embedded server) needs one each.
+        self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or self.limit <= 0 or scope["path"].startswith(UNBOUNDED_PATHS):
             return await self.app(scope, receive, send)
-        if self._semaphore is None:  # created in the worker's event loop, not at import
-            self._semaphore = asyncio.Semaphore(self.limit)
-        async with self._semaphore:
+        loop = asyncio.get_running_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            semaphore = self._semaphores[loop] = asyncio.Semaphore(self.limit)
+        async with semaphore:
             return await self.app(scope, receive, send)

@@ -34,7 +34,7 @@ def test_rolling_restart_under_load_fails_no_request():
 
 
 def test_sigterm_under_load_completes_every_in_flight_request():
-    result = sigterm.run(drill_database_url(), drill_redis_url(), batch_size=50)
+    result = sigterm.run(drill_database_url(), drill_redis_url(), batch_size=200)
 
     assert result["in_flight_at_sigterm"] > 0, report(result)
     assert result["in_flight_completed_ok"] == result["in_flight_at_sigterm"], report(result)
