@@ -12,13 +12,12 @@ If-Match.
     python -m loadtest.chaos.contention      (DATABASE_URL from the environment)
 """
 
-import json
 import sys
 import threading
 from decimal import Decimal
 
 from loadtest.chaos import books as chaos_books
-from loadtest.chaos import evidence
+from loadtest.chaos import evidence, scenario
 from loadtest.chaos.calls import Recorder, errors_by_kind, statuses
 from loadtest.chaos.services import private_postgres, running_service
 from loadtest.drills.postgres import connection_count
@@ -173,8 +172,7 @@ def passed(result: dict) -> bool:
 def main() -> int:
     with private_postgres() as cluster:
         result = run(cluster.url("finance"))
-    print(json.dumps(result, indent=2))  # noqa: T201 - the scenario's report
-    return 0 if passed(result) else 1
+    return scenario.finish(result, passed(result))
 
 
 if __name__ == "__main__":

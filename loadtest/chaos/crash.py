@@ -8,7 +8,6 @@ log exactly once and the hash chains and read models must check out.
     python -m loadtest.chaos.crash      (runs its own throwaway Postgres cluster)
 """
 
-import json
 import os
 import random
 import signal
@@ -18,7 +17,7 @@ import time
 from decimal import Decimal
 
 from loadtest.chaos import books as chaos_books
-from loadtest.chaos import evidence
+from loadtest.chaos import evidence, scenario
 from loadtest.chaos.calls import Recorder, errors_by_kind, statuses
 from loadtest.chaos.services import Service, private_postgres, running_service
 from loadtest.drills.server import Gunicorn
@@ -164,8 +163,7 @@ def passed(result: dict) -> bool:
 def main() -> int:
     with private_postgres() as cluster:
         result = run(cluster.url("finance"))
-    print(json.dumps(result, indent=2))  # noqa: T201 - the scenario's report
-    return 0 if passed(result) else 1
+    return scenario.finish(result, passed(result))
 
 
 if __name__ == "__main__":

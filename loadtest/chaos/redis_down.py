@@ -15,7 +15,6 @@ published up to the last positioned event and every stream due for a snapshot ge
     python -m loadtest.chaos.redis_down      (runs its own throwaway Postgres and Redis)
 """
 
-import json
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import httpx
 import psycopg2
 
 from loadtest.chaos import books as chaos_books
-from loadtest.chaos import evidence
+from loadtest.chaos import evidence, scenario
 from loadtest.chaos.calls import Recorder, errors_by_kind, statuses
 from loadtest.chaos.services import private_postgres, running_service
 from loadtest.drills.postgres_restart import ReadinessWatch
@@ -257,8 +256,7 @@ def passed(result: dict) -> bool:
 def main() -> int:
     with private_postgres() as cluster:
         result = run(cluster.url("finance"))
-    print(json.dumps(result, indent=2))  # noqa: T201 - the scenario's report
-    return 0 if passed(result) else 1
+    return scenario.finish(result, passed(result))
 
 
 if __name__ == "__main__":

@@ -5,18 +5,16 @@ answers — what a network partition looks like to a client). The same checks as
     python -m loadtest.chaos.redis_frozen      (runs its own throwaway Postgres and Redis)
 """
 
-import json
 import sys
 
-from loadtest.chaos import redis_down
+from loadtest.chaos import redis_down, scenario
 from loadtest.chaos.services import private_postgres
 
 
 def main() -> int:
     with private_postgres() as cluster:
         result = redis_down.run(cluster.url("finance"), frozen=True)
-    print(json.dumps(result, indent=2))  # noqa: T201 - the scenario's report
-    return 0 if redis_down.passed(result) else 1
+    return scenario.finish(result, redis_down.passed(result))
 
 
 if __name__ == "__main__":

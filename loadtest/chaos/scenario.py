@@ -3,6 +3,7 @@ SIGTERM ends it like an exception, so its ``finally`` blocks stop the servers it
 (gunicorn, Redis, the private Postgres cluster) when the runner's timeout strikes."""
 
 import importlib
+import json
 import signal
 import sys
 
@@ -11,6 +12,12 @@ SCENARIOS = ("contention", "crash", "redis_down", "redis_frozen", "postgres_rest
 
 def _terminated(signum, frame):
     raise SystemExit(f"scenario stopped by signal {signum}")
+
+
+def finish(result: dict, passed: bool) -> int:
+    """Print a scenario's report (JSON) and return its exit status."""
+    print(json.dumps(result, indent=2))  # noqa: T201 - the scenario's report
+    return 0 if passed else 1
 
 
 def main() -> int:

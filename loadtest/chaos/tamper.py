@@ -5,12 +5,12 @@ must catch each kind of edit and name the event; on the untouched copy it must p
     python -m loadtest.chaos.tamper      (runs its own throwaway Postgres cluster)
 """
 
-import json
 import sys
 
 import psycopg2
 from psycopg2 import sql
 
+from loadtest.chaos import scenario
 from loadtest.chaos.services import private_postgres
 from loadtest.drills import books as drill_books
 from loadtest.drills.postgres import PrivateCluster
@@ -103,8 +103,7 @@ def passed(result: dict) -> bool:
 def main() -> int:
     with private_postgres() as cluster:
         result = run(cluster)
-    print(json.dumps(result, indent=2))  # noqa: T201 - the scenario's report
-    return 0 if passed(result) else 1
+    return scenario.finish(result, passed(result))
 
 
 if __name__ == "__main__":
