@@ -73,3 +73,33 @@ def decide(rule: FlagRule, user_id: int | None, subject: bytes) -> Decision:
     if value < rule.threshold:
         return Decision(True, IN_COHORT, value)
     return Decision(False, OUT_OF_COHORT, value)
+
+
+def answer_table(rules) -> tuple:
+    """What ``active_names`` needs of each rule that can be on, as plain tuples."""
+    return tuple(
+        (rule.name, rule.key_prefix, rule.threshold, rule.allow_user_ids, rule.deny_user_ids)
+        for rule in rules
+        if rule.enabled
+    )
+
+
+def active_names(table: tuple, user_id: int | None, subject: bytes) -> list[str]:
+    """The names whose ``decide(...).value`` is true, in one pass over an ``answer_table``:
+    the same precedence without building a ``Decision`` per flag, and without hashing when
+    the percentage is 0 or 100 (the bucket cannot change the answer then). It runs for
+    every flag on a subject's first request, so it stays this terse."""
+    on = []
+    for name, prefix, threshold, allow, deny in table:
+        if user_id is not None:
+            if user_id in deny:
+                continue
+            if user_id in allow:
+                on.append(name)
+                continue
+        if threshold >= bucketing.BUCKETS or (
+            threshold > 0
+            and int.from_bytes(sha256(prefix + subject).digest()[:8], "big") % bucketing.BUCKETS < threshold
+        ):
+            on.append(name)
+    return on

@@ -26,7 +26,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from rollout import bucketing, metrics, traffic
-from rollout.evaluation import FlagRule
+from rollout.evaluation import FlagRule, answer_table
 from rollout.models import Flag, FlagSetVersion, RampStatus
 
 logger = logging.getLogger(__name__)
@@ -45,8 +45,10 @@ class FlagSet:
     ramping: tuple[FlagRule, ...] = ()
     # Every gated prefix at once: most paths are ruled out by one str.startswith.
     gate_prefixes: tuple[str, ...] = ()
-    # subject → (its decisions, the active names): a subject's answers cannot change
-    # until the flags do, and a new FlagSet starts with an empty memo.
+    # The enabled rules as ``evaluation.active_names`` reads them.
+    table: tuple = ()
+    # subject → the names active for it: a subject's answers cannot change until the
+    # flags do, and a new FlagSet starts with an empty memo.
     memo: dict = field(default_factory=dict, compare=False)
 
 
@@ -115,6 +117,7 @@ def flag_set(version: int | None, rules: dict[str, FlagRule]) -> FlagSet:
         gating=tuple(rule for rule in rules.values() if rule.path_prefixes),
         ramping=tuple(rule for rule in rules.values() if rule.ramp_running),
         gate_prefixes=tuple(prefix for rule in rules.values() for prefix in rule.path_prefixes),
+        table=answer_table(rules.values()),
     )
 
 

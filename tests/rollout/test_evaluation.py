@@ -1,3 +1,6 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
 from rollout import bucketing
 from rollout.evaluation import (
     ALLOWED,
@@ -7,6 +10,8 @@ from rollout.evaluation import (
     OUT_OF_COHORT,
     Decision,
     FlagRule,
+    active_names,
+    answer_table,
     decide,
 )
 
@@ -59,4 +64,30 @@ def test_gates_matches_path_prefixes():
         True,
         False,
         False,
+    ]
+
+
+user_ids = st.integers(min_value=1, max_value=6)
+rules = st.builds(
+    FlagRule,
+    name=st.text(min_size=1, max_size=8),
+    salt=st.text(max_size=8),
+    enabled=st.booleans(),
+    # The edges (0 and 100 %) skip the hash in active_names, so draw them often.
+    threshold=st.one_of(st.sampled_from([0, 1, 9_999, 10_000]), st.integers(0, 10_000)),
+    allow_user_ids=st.frozensets(user_ids),
+    deny_user_ids=st.frozensets(user_ids),
+)
+
+
+@given(
+    rules=st.lists(rules, max_size=12, unique_by=lambda flag: flag.name),
+    user_id=st.one_of(st.none(), user_ids),
+    visitor=st.text(max_size=10),
+)
+def test_the_one_pass_answer_names_exactly_the_flags_decide_turns_on(rules, user_id, visitor):
+    subject = (bucketing.user_subject(user_id) if user_id else bucketing.anonymous_subject(visitor)).encode()
+
+    assert active_names(answer_table(rules), user_id, subject) == [
+        flag.name for flag in rules if decide(flag, user_id, subject).value
     ]

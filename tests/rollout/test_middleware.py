@@ -1,13 +1,16 @@
+import time
+from email.utils import parsedate_to_datetime
 from http.cookies import SimpleCookie
 
 import pytest
+from django.core import signing
 from django.db import OperationalError, connection
 from django.test import override_settings
 from prometheus_client import REGISTRY
 
 from finance.api.auth import issue_token
 from rollout import bucketing, registry
-from rollout.decisions import VISITOR_COOKIE, sign_visitor
+from rollout.decisions import VISITOR_COOKIE, VISITOR_COOKIE_SALT, sign_visitor
 from rollout.evaluation import ALLOWED, IN_COHORT, OUT_OF_COHORT
 from rollout.tasks import republish_version
 from rollout.testing import override_flag
@@ -88,6 +91,7 @@ def test_anonymous_visitors_get_a_signed_sticky_cookie(client, make_flag):
     assert cookie["samesite"] == "Lax"
     assert cookie["secure"] is True
     assert cookie["max-age"] == 365 * 24 * 3600
+    assert abs(parsedate_to_datetime(cookie["expires"]).timestamp() - (time.time() + 365 * 24 * 3600)) < 5
     assert answers == {first["X-Rollout"]}
     assert VISITOR_COOKIE not in client.get("/labs/status/200", secure=True).cookies
     assert "Cookie" in first["Vary"]
@@ -103,6 +107,13 @@ def test_a_visitor_is_bucketed_by_the_id_in_the_cookie(client, make_flag):
 
     assert response["X-Rollout"] == "half"
     assert response.wsgi_request.rollout["half"].bucket == bucketing.bucket(salt, f"anon:{visitor}")
+
+
+@pytest.mark.parametrize("secret_key", ["one-secret", "another-secret"])
+def test_the_visitor_cookie_is_what_djangos_signer_writes(settings, secret_key):
+    settings.SECRET_KEY = secret_key
+
+    assert sign_visitor("a-visitor") == signing.Signer(salt=VISITOR_COOKIE_SALT).sign("a-visitor")
 
 
 def test_a_forged_cookie_is_replaced(client, make_flag):
