@@ -30,18 +30,19 @@ overrides: dict[str, bool] = {}
 
 
 @lru_cache(maxsize=2)
-def _visitor_key(secret_key: str) -> bytes:
-    # The key Django's Signer derives on every call (salted_hmac's first step), derived
-    # once per secret.
-    return sha256(f"{VISITOR_COOKIE_SALT}signer{secret_key}".encode()).digest()
+def _visitor_hmac(secret_key: str) -> hmac.HMAC:
+    # Django's Signer derives this key on every call (salted_hmac's first step); here it
+    # is derived and keyed once per secret, and each signature starts from a copy.
+    return hmac.new(sha256(f"{VISITOR_COOKIE_SALT}signer{secret_key}".encode()).digest(), digestmod=sha256)
 
 
 def sign_visitor(visitor: str) -> str:
     """The cookie value for a visitor id: the id and its HMAC under SECRET_KEY, exactly as
     ``signing.Signer(salt=VISITOR_COOKIE_SALT).sign`` writes it (a test checks), at a
     fraction of its cost: a first visit pays for it inside the middleware's budget."""
-    signature = hmac.digest(_visitor_key(settings.SECRET_KEY), visitor.encode(), "sha256")
-    return f"{visitor}:{signing.b64_encode(signature).decode()}"
+    signature = _visitor_hmac(settings.SECRET_KEY).copy()
+    signature.update(visitor.encode())
+    return f"{visitor}:{signing.b64_encode(signature.digest()).decode()}"
 
 
 @lru_cache(maxsize=4096)

@@ -7,6 +7,7 @@ built, so a decision never needs a query.
 
 from dataclasses import dataclass, field
 from hashlib import sha256
+from struct import Struct
 from typing import NamedTuple
 
 from rollout import bucketing
@@ -76,12 +77,17 @@ def decide(rule: FlagRule, user_id: int | None, subject: bytes) -> Decision:
 
 
 def answer_table(rules) -> tuple:
-    """What ``active_names`` needs of each rule that can be on, as plain tuples."""
+    """What ``active_names`` needs of each rule that can be on, as plain tuples; the hash
+    state after the rule's key prefix is computed here, once per flag set."""
     return tuple(
-        (rule.name, rule.key_prefix, rule.threshold, rule.allow_user_ids, rule.deny_user_ids)
+        (rule.name, sha256(rule.key_prefix), rule.threshold, rule.allow_user_ids, rule.deny_user_ids)
         for rule in rules
         if rule.enabled
     )
+
+
+# The first 8 bytes of a digest as a big-endian integer, as ``bucketing.bucket_of`` reads them.
+_leading_u64 = Struct(">Q").unpack_from
 
 
 def active_names(table: tuple, user_id: int | None, subject: bytes) -> list[str]:
@@ -90,16 +96,18 @@ def active_names(table: tuple, user_id: int | None, subject: bytes) -> list[str]
     the percentage is 0 or 100 (the bucket cannot change the answer then). It runs for
     every flag on a subject's first request, so it stays this terse."""
     on = []
-    for name, prefix, threshold, allow, deny in table:
+    for name, keyed, threshold, allow, deny in table:
         if user_id is not None:
             if user_id in deny:
                 continue
             if user_id in allow:
                 on.append(name)
                 continue
-        if threshold >= bucketing.BUCKETS or (
-            threshold > 0
-            and int.from_bytes(sha256(prefix + subject).digest()[:8], "big") % bucketing.BUCKETS < threshold
-        ):
+        if threshold >= bucketing.BUCKETS:
             on.append(name)
+        elif threshold > 0:
+            digest = keyed.copy()
+            digest.update(subject)
+            if _leading_u64(digest.digest())[0] % bucketing.BUCKETS < threshold:
+                on.append(name)
     return on

@@ -73,7 +73,8 @@ class RolloutMiddleware:
         response = self._gate(request, decisions, gating) if gating else None
         if response is None:
             response = self.get_response(request)
-        active = response[HEADER] = ",".join(decisions.active())
+        on = decisions.active()
+        active = response[HEADER] = ",".join(on)
         if not overrides:
             metrics.decision_tally.record(active)
         if decisions.anonymous:
@@ -89,17 +90,17 @@ class RolloutMiddleware:
                     secure=not settings.DEBUG,
                 )
         if (flags.ramping or gating) and not response.streaming:
-            self._observe(response, decisions, flags.ramping, gating, time.perf_counter() - started)
+            self._observe(response, decisions, on, flags.ramping, gating, time.perf_counter() - started)
         return response
 
-    def _observe(self, response, decisions: RequestFlags, ramping, gating, seconds: float) -> None:
+    def _observe(self, response, decisions: RequestFlags, on: list[str], ramping, gating, seconds: float) -> None:
         # The guard's counts, for ramping flags' cohorts; and for flags that gated this
         # path, the outcome in and out of the cohort, for the rollout dashboard.
         status = response.status_code
         if ramping:
             now = traffic.wall_clock()
             for rule in ramping:
-                if decisions[rule.name].value:
+                if rule.name in on:
                     traffic.buffer.record(rule.name, error=status >= 500, latency_ms=seconds * 1000, at=now)
         for rule in gating:
             rollout_metrics.observe_request(
