@@ -7,6 +7,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
 from finance.api import request_context
+from finance.api.permissions import remember_roles, with_roles
 from finance.models import ApiToken
 
 
@@ -27,10 +28,11 @@ class HashedTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key):
         try:
-            token = ApiToken.objects.select_related("user").get(key_hash=_digest(key))
+            token = with_roles(ApiToken.objects.select_related("user")).get(key_hash=_digest(key))
         except ApiToken.DoesNotExist:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        remember_roles(token.user, token)
         request_context.set_user(token.user.get_username())
         return token.user, token
