@@ -277,36 +277,21 @@ class AccountAdmin(BooksAdmin):
 
     def _toggle(self, request, object_id, *, deactivate: bool):
         account = self.object_or_404(request, object_id)
-        form = forms.ConfirmForm(request.POST or None, initial={"version": account.version})
         verb = "Deactivate" if deactivate else "Reactivate"
         service = services.account_deactivate if deactivate else services.account_reactivate
-        if request.method == "POST" and form.is_valid():
-            version = form.cleaned_data["version"]
-            done = self.run_service(
-                request, lambda actor: service(code=account.code, if_match=version, actor=actor), form
-            )
-            if done is not None:
-                return self.done(
-                    request,
-                    f"Account {account.code} {verb.lower()}d.",
-                    self.object_url(account),
-                    pk=account.code,
-                    label=str(account),
-                )
-        return self.render_action(
+        return self.confirm_view(
             request,
+            account,
+            forms.ConfirmForm,
+            lambda data, actor: service(code=account.code, if_match=data["version"], actor=actor),
+            done=f"Account {account.code} {verb.lower()}d.",
             title=f"{verb} account {account.code}",
-            form=form,
-            obj=account,
             submit=verb,
-            extra={
-                "confirm_text": (
-                    "Nothing can be posted to an inactive account. Only an account with a zero balance can be "
-                    "deactivated."
-                    if deactivate
-                    else "The account will take postings again."
-                )
-            },
+            confirm_text=(
+                "Nothing can be posted to an inactive account. Only an account with a zero balance can be deactivated."
+                if deactivate
+                else "The account will take postings again."
+            ),
         )
 
     def deactivate_view(self, request, object_id):

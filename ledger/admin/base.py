@@ -203,6 +203,34 @@ class BooksAdmin(admin.ModelAdmin):
             messages.error(request, _refusal(error))
             return None
 
+    def confirm_view(
+        self,
+        request: HttpRequest,
+        obj,
+        form_class: type[BaseForm],
+        call: Callable[[dict, str], Any],
+        *,
+        done: str,
+        title: str,
+        submit: str,
+        confirm_text: str,
+        initial: dict | None = None,
+        form_kwargs: dict | None = None,
+    ) -> HttpResponse:
+        """The page of one action on ``obj``: a form that carries the version the user saw,
+        ``call(cleaned_data, actor)`` on submit (the service gets that version as If-Match),
+        then back to the object's page saying ``done``."""
+        form = form_class(
+            request.POST or None, initial={"version": obj.version, **(initial or {})}, **(form_kwargs or {})
+        )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            if self.run_service(request, lambda actor: call(data, actor), form) is not None:
+                return self.done(request, done, self.object_url(obj), pk=obj.pk, label=str(obj))
+        return self.render_action(
+            request, title=title, form=form, obj=obj, submit=submit, extra={"confirm_text": confirm_text}
+        )
+
     def done(self, request, message: str, obj_url: str, *, pk, label: str, added: bool = False) -> HttpResponseRedirect:
         """Tell the user, note the action under "Recent actions" on the admin index, and
         go to the page that shows its result."""

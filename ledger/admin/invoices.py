@@ -345,31 +345,19 @@ class InvoiceAdmin(BooksAdmin):
 
     def void_view(self, request, object_id):
         invoice = self.object_or_404(request, object_id)
-        form = forms.VoidForm(request.POST or None, initial={"version": invoice.version})
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            voided = self.run_service(
-                request,
-                lambda actor: services.invoice_void(
-                    invoice_id=str(invoice.id),
-                    reason=data["reason"],
-                    date=data["date"],
-                    if_match=data["version"],
-                    actor=actor,
-                ),
-                form,
-            )
-            if voided is not None:
-                return self.done(
-                    request, "Invoice voided.", self.object_url(invoice), pk=invoice.id, label=str(invoice)
-                )
-        return self.render_action(
+        return self.confirm_view(
             request,
+            invoice,
+            forms.VoidForm,
+            lambda data, actor: services.invoice_void(
+                invoice_id=str(invoice.id),
+                reason=data["reason"],
+                date=data["date"],
+                if_match=data["version"],
+                actor=actor,
+            ),
+            done="Invoice voided.",
             title="Void the invoice",
-            form=form,
-            obj=invoice,
             submit="Void invoice",
-            extra={
-                "confirm_text": "An issued invoice gets a reversing entry. Only invoices without payments allocated."
-            },
+            confirm_text="An issued invoice gets a reversing entry. Only invoices without payments allocated.",
         )

@@ -222,69 +222,45 @@ class PaymentAdmin(BooksAdmin):
                 customer=payment.customer, currency=payment.currency, status__in=OPEN_STATUSES
             ).order_by("due_date", "number")[:500]
         )
-        form = forms.AllocateForm(
-            request.POST or None,
-            initial={"version": payment.version, "amount": money.fmt(payment.unallocated, payment.currency)},
-            invoices=invoices,
-        )
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            allocated = self.run_service(
-                request,
-                lambda actor: services.payment_allocate(
-                    payment_id=str(payment.id),
-                    invoice_id=data["invoice"],
-                    amount=data["amount"],
-                    if_match=data["version"],
-                    actor=actor,
-                ),
-                form,
-            )
-            if allocated is not None:
-                return self.done(
-                    request, "Payment allocated.", self.object_url(payment), pk=payment.id, label=str(payment)
-                )
-        return self.render_action(
+        return self.confirm_view(
             request,
+            payment,
+            forms.AllocateForm,
+            lambda data, actor: services.payment_allocate(
+                payment_id=str(payment.id),
+                invoice_id=data["invoice"],
+                amount=data["amount"],
+                if_match=data["version"],
+                actor=actor,
+            ),
+            done="Payment allocated.",
             title=f"Allocate the payment from {payment.customer}",
-            form=form,
-            obj=payment,
             submit="Allocate",
-            extra={
-                "confirm_text": f"Unallocated: {display.amount(payment.unallocated, payment.currency)} "
-                f"{payment.currency}. Open invoices of {payment.customer} in {payment.currency}, oldest due first."
-            },
+            confirm_text=f"Unallocated: {display.amount(payment.unallocated, payment.currency)} "
+            f"{payment.currency}. Open invoices of {payment.customer} in {payment.currency}, oldest due first.",
+            initial={"amount": money.fmt(payment.unallocated, payment.currency)},
+            form_kwargs={"invoices": invoices},
         )
 
     def refund_view(self, request, object_id):
         payment = self.object_or_404(request, object_id)
-        form = forms.RefundForm(request.POST or None, initial={"version": payment.version})
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            refunded = self.run_service(
-                request,
-                lambda actor: services.payment_refund(
-                    payment_id=str(payment.id),
-                    amount=data["amount"],
-                    date=data["date"],
-                    reason=data["reason"],
-                    if_match=data["version"],
-                    actor=actor,
-                ),
-                form,
-            )
-            if refunded is not None:
-                return self.done(request, "Refund posted.", self.object_url(payment), pk=payment.id, label=str(payment))
-        return self.render_action(
+        return self.confirm_view(
             request,
+            payment,
+            forms.RefundForm,
+            lambda data, actor: services.payment_refund(
+                payment_id=str(payment.id),
+                amount=data["amount"],
+                date=data["date"],
+                reason=data["reason"],
+                if_match=data["version"],
+                actor=actor,
+            ),
+            done="Refund posted.",
             title=f"Refund to {payment.customer}",
-            form=form,
-            obj=payment,
             submit="Post refund",
-            extra={
-                "confirm_text": f"Refunds come from the unallocated "
-                f"{display.amount(payment.unallocated, payment.currency)} {payment.currency} only."
-            },
+            confirm_text=f"Refunds come from the unallocated "
+            f"{display.amount(payment.unallocated, payment.currency)} {payment.currency} only.",
         )
 
 
