@@ -39,6 +39,7 @@ import psycopg2
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg2 import sql
 
+from loadtest import cpu
 from loadtest.drills.server import HOST, ROOT, Gunicorn, children_of, free_port, manage, service_environment
 
 OUT = ROOT / "docs" / "performance"
@@ -196,6 +197,8 @@ def scrape(metrics_port: int) -> dict[str, float]:
             elif name == "finance_aggregate_load_seconds_count":
                 key = f"aggregate loads from {sample.labels.get('source')}"
                 totals[key] = totals.get(key, 0.0) + sample.value
+            elif name == "django_http_requests_total_by_method_total":
+                totals["requests served"] = totals.get("requests served", 0.0) + sample.value
             elif name == "finance_report_cache_requests_total":
                 key = {"hit": "report hits", "miss": "report misses"}[sample.labels["result"]]
                 totals[key] = totals.get(key, 0.0) + sample.value
@@ -481,6 +484,11 @@ def main() -> None:
         gunicorn.start()
         celery.start()
         sampler = Sampler(gunicorn, celery, period=5.0 if seconds <= 600 else 15.0).start()
+        parts = {
+            "service (gunicorn)": [gunicorn.process.pid],
+            "Celery worker and beat": [process.pid for process in celery.processes.values()],
+        }
+        cpu_before = cpu.snapshot(parts)
         before = scrape(gunicorn.metrics_port)
         if args.kind == "saturation":
             steps = []
@@ -520,6 +528,7 @@ def main() -> None:
                 "history": read_history(prefix),
             }
         after = scrape(gunicorn.metrics_port)
+        cpu_after = cpu.snapshot(parts)
     finally:
         if sampler:
             sampler.stop()
@@ -545,6 +554,8 @@ def main() -> None:
             **{k: v for k, v in delta.items() if k.startswith(("aggregate", "report"))},
         },
         "samples": sampler.samples if sampler else [],
+        "requests_served": delta.get("requests served", 0.0),
+        "cpu_ms_per_request": cpu.per_request(cpu_before, cpu_after, delta.get("requests served", 0.0)),
         **run,
     }
     write_report(report, args.out)
@@ -641,6 +652,7 @@ def write_report(report: dict, out: Path) -> None:
         + f"{cache.get('report hits', 0):.0f} answered from the cache, {cache.get('report misses', 0):.0f} computed.",
         "",
     ]
+    lines += cpu_table(report)
     if kind != "saturation":
         lines += [
             f"![latency percentiles](loadtest-{kind}-latency.png)",
@@ -663,6 +675,32 @@ def write_report(report: dict, out: Path) -> None:
     for name, value, ok in checks:
         say(f"{name:<40} {value:>28}  {'PASS' if ok else 'FAIL'}")
     say(f"\nreport: {out / f'loadtest-{kind}.md'}")
+
+
+def cpu_table(report: dict) -> list[str]:
+    """Where the CPU went, per request the service served over the whole run."""
+    spent = report["cpu_ms_per_request"]
+    if not spent:
+        return []
+    machine = spent["machine"]
+    cores = os.cpu_count() or 1
+    lines = [
+        f"CPU per request, over all {report['requests_served']:.0f} requests the service served during the run "
+        "(ramp-up included; `django_http_requests_total_by_method` from the metrics port; CPU time from /proc, "
+        "loadtest/cpu.py):",
+        "",
+        "| part | CPU ms per request | share |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| {name} | {ms:.1f} | {ms / machine * 100:.0f} % |" for name, ms in spent.items() if name != "machine"]
+    lines += [
+        f"| the whole machine | {machine:.1f} | 100 % |",
+        "",
+        f"At {machine:.1f} CPU ms per request, {cores} cores serve at most {cores * 1000 / machine:.0f} "
+        "requests a second.",
+        "",
+    ]
+    return lines
 
 
 def write_samples(samples: list[dict], path: Path) -> None:
