@@ -111,7 +111,8 @@ else:
     # broken by a Postgres restart is dropped instead of failing the request.
     _db["CONN_HEALTH_CHECKS"] = True
     _options = _db.setdefault("OPTIONS", {})
-    _options.setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=3))
+    _connect_timeout = env.int("DB_CONNECT_TIMEOUT", default=3)
+    _options.setdefault("connect_timeout", _connect_timeout)
     # No JIT: compiling a report's plan (AR aging) took longer than running it, about
     # 0.2 s per query at 100,000 invoices (docs/performance.md "Load test").
     _options.setdefault("options", "-c jit=off")
@@ -126,10 +127,11 @@ else:
             "max_size": env.int(
                 "DB_POOL_MAX_SIZE", default=MAX_CONCURRENT_REQUESTS + 2 if MAX_CONCURRENT_REQUESTS > 0 else 20
             ),
-            # How long a request waits for a connection before it fails (503). Short: the
-            # bound above keeps requests from waiting on each other, so a wait this long
-            # means Postgres is not answering.
-            "timeout": env.float("DB_POOL_TIMEOUT", default=1.0),
+            # How long a request waits for a connection before it fails (503): as long as
+            # a connect may take, the bound a request had before the pool. A wait that long
+            # means Postgres is not answering; a shorter one failed requests when a busy
+            # machine took over a second to connect.
+            "timeout": env.float("DB_POOL_TIMEOUT", default=_connect_timeout),
             "max_idle": env.float("DB_POOL_MAX_IDLE", default=600.0),
             "max_lifetime": env.float("DB_POOL_MAX_LIFETIME", default=1800.0),
             # A background reconnection gives up after this long instead of backing off
