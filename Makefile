@@ -58,8 +58,8 @@ audit: venv
 audit-ci: venv
 	$(BIN)/python -m ops.dependency_audit
 
-# The benchmark's peer (the eventsourcing library) lives in its own virtualenv: psycopg 3
-# next to Django would switch Django away from psycopg2, which this service runs on.
+# The benchmark's peer (the eventsourcing library) lives in its own virtualenv, so that
+# the library and its dependencies stay out of the service's; both run on psycopg 3.
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed-$(shell cat requirements-bench.txt | cksum | cut -d' ' -f1)
 # Dropped and created afresh by every run; the name must end in _bench.

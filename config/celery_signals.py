@@ -6,6 +6,9 @@
 - Tracing starts in each pool process after the fork (``worker_process_init``), or in the
   worker itself when its pool does not fork; the trace context of the request that
   enqueued a task travels in the message headers (opentelemetry-instrumentation-celery).
+- Database pools: a pool process drops any pool it inherited right after the fork
+  (config/database_pools.py, for every fork of the service); Celery's Django fixup then
+  closes the process's connections and its own pool at start and after every task.
 """
 
 import logging

@@ -129,6 +129,13 @@ def exit_when_orphaned(master_pid: int) -> None:
     threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
+def worker_exit(server, worker):
+    from config.database_pools import close_pools
+
+    # In the worker, once it has stopped serving (recycled, HUP, SIGTERM).
+    close_pools()
+
+
 def child_exit(server, worker):
     from prometheus_client import multiprocess
 

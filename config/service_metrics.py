@@ -8,8 +8,10 @@ retrying, cost the database one query.
 
 In production the gunicorn master serves them (config/gunicorn.conf.py) and forks workers
 while it does: no fork happens in the middle of a measurement, and every measurement
-closes its database connection, so a worker never inherits a live Postgres socket (its
-copy would say goodbye to Postgres on the master's behalf when it is freed).
+closes its database connection and connection pool, so a worker never inherits a live
+Postgres socket (its copy would say goodbye to Postgres on the master's behalf when it is
+freed) and the master holds no connection between scrapes. A worker drops whatever pool it
+might inherit anyway (config/database_pools.py).
 """
 
 import logging
@@ -22,7 +24,7 @@ from django.db import DatabaseError, connection, connections
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from config import health
+from config import database_pools, health
 from finance import metrics
 
 logger = logging.getLogger(__name__)
@@ -99,6 +101,7 @@ class ServiceStateCollector(Collector):
                 finally:
                     if self._close_connections:
                         connections.close_all()
+                        database_pools.close_pools()
                 self._measured_at = time.monotonic()
             return list(self._families)
 

@@ -76,6 +76,9 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------
+# Requests one worker process lets into Django at once (each holds a database connection
+# while it runs); the rest queue. 0: no bound. See config/concurrency.py.
+MAX_CONCURRENT_REQUESTS = env.int("MAX_CONCURRENT_REQUESTS", default=10)
 # django-prometheus wraps the real backends to count queries and their latency.
 _PROMETHEUS_ENGINES = {
     "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
@@ -97,19 +100,47 @@ if _db["ENGINE"].endswith("sqlite3"):
     # write from several threads.
     _db["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
 else:
-    # 0: a connection per request. Under ASGI (the production server and `make run`) each
-    # request runs its sync code in a thread of its own, so a persistent connection is
-    # never reused and lingers until garbage collection: measured, 2 workers held 37
-    # connections after 8 s of writes with 60, 4 with 0 (docs/reliability.md).
-    _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+    # Connections come from a pool per process (Django's, on psycopg_pool): a request
+    # takes one for its first query and gives it back when it ends. Under ASGI each
+    # request runs its sync code in a thread of its own, so connections kept per thread
+    # (CONN_MAX_AGE > 0) were never reused and piled up (docs/reliability.md), and a new
+    # connection per request cost about as much as a cached report (docs/performance.md).
+    # Django's pool requires CONN_MAX_AGE = 0. DB_POOL=0: a new connection per request.
+    _db["CONN_MAX_AGE"] = 0
+    # With the pool, each connection handed out is checked first (an empty query), so one
+    # broken by a Postgres restart is dropped instead of failing the request.
     _db["CONN_HEALTH_CHECKS"] = True
-    _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=3))
+    _options = _db.setdefault("OPTIONS", {})
+    _connect_timeout = env.int("DB_CONNECT_TIMEOUT", default=3)
+    _options.setdefault("connect_timeout", _connect_timeout)
     # No JIT: compiling a report's plan (AR aging) took longer than running it, about
     # 0.2 s per query at 100,000 invoices (docs/performance.md "Load test").
-    _db["OPTIONS"].setdefault("options", "-c jit=off")
-# Requests one worker process lets into Django at once (each holds a database connection
-# while it runs); the rest queue. 0: no bound. See config/concurrency.py.
-MAX_CONCURRENT_REQUESTS = env.int("MAX_CONCURRENT_REQUESTS", default=10)
+    _options.setdefault("options", "-c jit=off")
+    if env.bool("DB_POOL", default=True):
+        _options["pool"] = {
+            # 0: connections are opened only when a request needs one (then kept), so a
+            # process that queries now and then and closes its pool after (the gunicorn
+            # master's scrapes, Celery tasks) opens exactly one, not the minimum plus one.
+            "min_size": env.int("DB_POOL_MIN_SIZE", default=0),
+            # Every request let into Django (MAX_CONCURRENT_REQUESTS) plus the unbounded
+            # paths (a probe, an SSE poll) at once; more wait for a connection.
+            "max_size": env.int(
+                "DB_POOL_MAX_SIZE", default=MAX_CONCURRENT_REQUESTS + 2 if MAX_CONCURRENT_REQUESTS > 0 else 20
+            ),
+            # How long a request waits for a connection before it fails (503): as long as
+            # a connect may take, the bound a request had before the pool. A wait that long
+            # means Postgres is not answering; a shorter one failed requests when a busy
+            # machine took over a second to connect.
+            "timeout": env.float("DB_POOL_TIMEOUT", default=_connect_timeout),
+            "max_idle": env.float("DB_POOL_MAX_IDLE", default=600.0),
+            "max_lifetime": env.float("DB_POOL_MAX_LIFETIME", default=1800.0),
+            # A background reconnection gives up after this long instead of backing off
+            # for minutes (psycopg_pool's default: 1, 2, 4 ... s for 5 min); the next
+            # request that finds no connection starts another one. So once Postgres is
+            # back, requests are served again within about a second.
+            "reconnect_timeout": 2.0,
+            "name": "finance",
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------------------
@@ -289,6 +320,9 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "django.db.backends": {"level": "WARNING"},
+        # INFO is a line per connection handed out; warnings (a failed connect, a broken
+        # connection dropped) stay.
+        "psycopg.pool": {"level": "WARNING"},
         # Our access log line carries the request id and trace; Django's own 4xx
         # warnings are logged after the request span has ended and would only repeat it.
         "django.request": {"level": "ERROR"},

@@ -20,7 +20,7 @@ import threading
 from opentelemetry import trace
 from opentelemetry.instrumentation.celery import CeleryInstrumentor
 from opentelemetry.instrumentation.django import DjangoInstrumentor
-from opentelemetry.instrumentation.psycopg2 import Psycopg2Instrumentor
+from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor
 from opentelemetry.sdk.resources import Resource
@@ -70,7 +70,7 @@ def _exporter_from_environment() -> SpanExporter | None:
 
 
 def init_tracing(service_name: str = "finance", *, exporter: SpanExporter | None = None) -> TracerProvider | None:
-    """Install the tracer provider and instrument Django, Celery, psycopg2, SQLite and
+    """Install the tracer provider and instrument Django, Celery, psycopg, SQLite and
     Redis in this process, once; later calls return the same provider.
 
     ``exporter`` replaces the one the environment names and sends each span as soon as
@@ -99,7 +99,7 @@ def _instrument(provider: TracerProvider) -> None:
     DjangoInstrumentor().instrument(tracer_provider=provider, excluded_urls=_EXCLUDED_URLS)
     # The SQL text goes into the span; a comment appended to the query would defeat
     # Postgres' statement statistics, so sqlcommenter stays off.
-    Psycopg2Instrumentor().instrument(tracer_provider=provider, enable_commenter=False, skip_dep_check=True)
+    PsycopgInstrumentor().instrument(tracer_provider=provider, enable_commenter=False, skip_dep_check=True)
     SQLite3Instrumentor().instrument(tracer_provider=provider)
     RedisInstrumentor().instrument(tracer_provider=provider)
     CeleryInstrumentor().instrument(tracer_provider=provider)
@@ -113,7 +113,7 @@ def shutdown_tracing() -> None:
             return
         for instrumentor in (
             DjangoInstrumentor(),
-            Psycopg2Instrumentor(),
+            PsycopgInstrumentor(),
             SQLite3Instrumentor(),
             RedisInstrumentor(),
             CeleryInstrumentor(),

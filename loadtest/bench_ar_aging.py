@@ -21,8 +21,8 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import urlparse
 
-import psycopg2
-from psycopg2 import sql
+import psycopg
+from psycopg import sql
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -32,9 +32,8 @@ def recreate(database_url: str, *, drop_only: bool = False) -> None:
     name = url.path.lstrip("/")
     if not name.endswith("_aging"):
         raise SystemExit(f"refusing to drop {name!r}: the name must end in _aging")
-    maintenance = psycopg2.connect(database_url.replace(url.path, "/postgres", 1))
+    maintenance = psycopg.connect(database_url.replace(url.path, "/postgres", 1), autocommit=True)
     try:
-        maintenance.autocommit = True
         with maintenance.cursor() as cursor:
             cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
             if not drop_only:

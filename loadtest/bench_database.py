@@ -5,8 +5,8 @@ each run starts from the same empty tables. Only a database whose name ends in
 from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
 
-import psycopg2
-from psycopg2 import sql
+import psycopg
+from psycopg import sql
 
 
 @dataclass(frozen=True)
@@ -37,11 +37,14 @@ class BenchDatabase:
         )
 
     def connect(self, *, database: str | None = None, autocommit: bool = False):
-        connection = psycopg2.connect(
-            host=self.host, port=self.port, user=self.user, password=self.password, dbname=database or self.name
+        return psycopg.connect(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            dbname=database or self.name,
+            autocommit=autocommit,
         )
-        connection.autocommit = autocommit
-        return connection
 
     def recreate(self) -> None:
         """Drop the database (closing its sessions) and create it empty."""

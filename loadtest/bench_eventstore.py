@@ -1,4 +1,4 @@
-"""Event-store benchmark: this service's store vs raw psycopg2 vs the ``eventsourcing``
+"""Event-store benchmark: this service's store vs raw psycopg vs the ``eventsourcing``
 library, in one run on the same Postgres. ``make bench`` runs it and writes the figures
 into docs/performance.md.
 
@@ -101,7 +101,7 @@ def environment(database: BenchDatabase, descriptions: dict, plan: Plan) -> dict
         f" fsync={settings['fsync']}, wal_sync_method={settings['wal_sync_method']})",
         "durability": "; ".join(sorted(modes)),
         "python": platform.python_version(),
-        "drivers": f"Django {django.get_version()} on psycopg2 {descriptions[OURS]['psycopg2']};"
+        "drivers": f"Django {django.get_version()} on psycopg {descriptions[OURS]['psycopg']};"
         f" eventsourcing {descriptions[PEER]['eventsourcing']} on psycopg {descriptions[PEER]['psycopg']}",
         "rounds": f"{plan.rounds} rounds, warm-up of {plan.warmup} per system and line",
     }
@@ -123,9 +123,9 @@ def _machine() -> str:
 def run(plan: Plan, database: BenchDatabase, peer_python: str, parts: set[str]) -> str:
     """Run the lines of ``parts`` ("appends", "loads"); return the Markdown of figures."""
     from loadtest.bench_ours import OurStore
-    from loadtest.bench_raw import RawPsycopg2
+    from loadtest.bench_raw import RawPsycopg
 
-    ours, raw, peer = OurStore(), RawPsycopg2(database), PeerProcess(peer_python, database)
+    ours, raw, peer = OurStore(), RawPsycopg(database), PeerProcess(peer_python, database)
     try:
         descriptions = {OURS: ours.describe(), RAW: raw.describe(), PEER: peer.call("describe")}
         appends = _run_appends(plan, ours, raw, peer) if "appends" in parts else {}

@@ -8,7 +8,7 @@ only a name ending in ``_bench`` is accepted), through Django's full middleware 
 (metrics, request context, access log, authentication, DRF). Without ``REDIS_URL``, so no
 broker is involved; snapshots are pushed out of the way so every write does the same work.
 
-1. ``POST /api/v1/journal-entries/`` with tracing off, then on (Django, psycopg2 and
+1. ``POST /api/v1/journal-entries/`` with tracing off, then on (Django, psycopg and
    Celery instrumented, every span sampled and handed to an exporter that drops it: the
    cost of making the spans, not of shipping them).
 2. The scrape-time measurements of config/service_metrics.py (database probe, snapshot
@@ -103,7 +103,7 @@ def main() -> int:
     from django.db import connections
     from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-    from config import telemetry
+    from config import database_pools, telemetry
 
     class DropSpans(SpanExporter):
         def export(self, spans):
@@ -113,7 +113,9 @@ def main() -> int:
     _writes(client, WARMUP)
     untraced = _writes(client, REQUESTS)
     telemetry.init_tracing("finance-bench", exporter=DropSpans())
-    connections.close_all()  # new connections go through the psycopg2 instrumentation
+    connections.close_all()
+    # New connections go through the psycopg instrumentation: drop the pooled ones.
+    database_pools.close_pools()
     _writes(client, WARMUP)
     traced = _writes(client, REQUESTS)
     telemetry.shutdown_tracing()

@@ -10,7 +10,7 @@ import uuid
 from contextlib import contextmanager
 from unittest import mock
 
-import psycopg2
+import psycopg
 from django.db import connection
 
 from finance import repository
@@ -38,7 +38,7 @@ class OurStore:
         with connection.cursor() as cursor:
             cursor.execute("SHOW synchronous_commit")
             synchronous_commit = cursor.fetchone()[0]
-        return {"psycopg2": psycopg2.__version__.split()[0], "synchronous_commit": synchronous_commit}
+        return {"psycopg": psycopg.__version__, "synchronous_commit": synchronous_commit}
 
     def append(self, count: int, size: int, *, positioner: bool) -> list[float]:
         """``count`` saves of ``size`` new events each to one long stream, each save its

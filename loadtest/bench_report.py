@@ -10,7 +10,7 @@ BEGIN = "<!-- bench:event-store:begin -->"
 END = "<!-- bench:event-store:end -->"
 SECTION_END = "<!-- event store end -->"
 
-RAW, OURS, OURS_APPEND_ONLY, PEER = "raw psycopg2", "this store", "this store, append only", "eventsourcing"
+RAW, OURS, OURS_APPEND_ONLY, PEER = "raw psycopg", "this store", "this store, append only", "eventsourcing"
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _appends_table(appends: dict) -> list[str]:
     lines = [
         "",
         "**Appends** to one long stream, each save its own transaction and commit. Events/s = events per",
-        'save / median; "vs raw" = that rate over the raw psycopg2 rate.',
+        'save / median; "vs raw" = that rate over the raw psycopg rate.',
         "",
         "| events per save | system | median ms | p95 ms | events/s | vs raw | samples |",
         "|---:|---|---:|---:|---:|---:|---:|",
@@ -87,7 +87,7 @@ def _loads_table(loads: dict, sizes: list[int]) -> list[str]:
     lines = [
         "",
         "**Loads** of an aggregate from a stream of N events: median ms (p95 ms), samples. With snapshots the",
-        "newest snapshot sits at the stream's head. Raw psycopg2 = fetch the rows and decode their JSON.",
+        "newest snapshot sits at the stream's head. Raw psycopg = fetch the rows and decode their JSON.",
         "",
         f"| events | snapshots | {RAW} | {OURS} | {PEER} | {PEER} / {OURS} |",
         "|---:|---|---:|---:|---:|---:|",

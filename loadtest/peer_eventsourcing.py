@@ -1,9 +1,10 @@
 """The peer in the event-store benchmark: the ``eventsourcing`` library with its
 PostgreSQL recorder and a snapshot store, driven by ``loadtest.bench_eventstore``.
 
-It runs in its own virtualenv (``.venv-bench``, see requirements-bench.txt) and process:
-the library needs psycopg 3, whose mere presence would switch Django from psycopg2 (what
-this service ships with) to it. It never imports Django.
+It runs in its own virtualenv (``.venv-bench``, see requirements-bench.txt) and process,
+so the library and its dependencies stay out of the service's virtualenv and its timings
+out of the service's process. Both run on the same psycopg 3 release. It never imports
+Django.
 
 Protocol: one JSON command per line on stdin, one JSON answer per line on stdout.
 Timings are taken here, around the library call alone, with ``time.perf_counter``.

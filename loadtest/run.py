@@ -35,9 +35,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
-import psycopg2
+import psycopg
 from prometheus_client.parser import text_string_to_metric_families
-from psycopg2 import sql
+from psycopg import sql
 
 from loadtest import cpu
 from loadtest.drills.server import HOST, ROOT, Gunicorn, children_of, free_port, manage, service_environment
@@ -76,9 +76,8 @@ def recreate_database(database_url: str) -> None:
     name = url.path.lstrip("/")
     if not name.endswith("_loadtest"):
         raise SystemExit(f"refusing to drop {name!r}: the load test's database name must end in _loadtest")
-    maintenance = psycopg2.connect(database_url.replace(url.path, "/postgres", 1))
+    maintenance = psycopg.connect(database_url.replace(url.path, "/postgres", 1), autocommit=True)
     try:
-        maintenance.autocommit = True
         with maintenance.cursor() as cursor:
             cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
             cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -413,7 +412,7 @@ def machine() -> str:
 
 
 def postgres_version(database_url: str) -> str:
-    connection = psycopg2.connect(database_url)
+    connection = psycopg.connect(database_url)
     try:
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")

@@ -152,13 +152,21 @@ def _position_next(cursor, *, lock: bool, no_disk_wait: str) -> tuple[int, int, 
         sql = "SELECT pg_advisory_lock(%s); " + sql
         params = [_ADVISORY_KEY, _BATCH]
     cursor.execute(sql, params)
-    row = cursor.fetchone()
+    row = _last_row(cursor)
     if row is None:  # a test database that was just flushed
         _create_state(cursor)
         cursor.execute(no_disk_wait + _SET_HORIZON + _POSITION_NEXT, [_BATCH])
-        row = cursor.fetchone()
+        row = _last_row(cursor)
     count, positioned_before, published_upto = row
     return count, positioned_before + count, published_upto
+
+
+def _last_row(cursor):
+    """The first row of the last statement's result. psycopg answers a string of several
+    statements with a result each and puts the cursor on the first."""
+    while cursor.nextset():
+        pass
+    return cursor.fetchone()
 
 
 def _unlock(cursor) -> None:

@@ -4,7 +4,7 @@ integrity checks (the hash chains, the read models rebuilt from the log)."""
 
 from collections import Counter
 
-import psycopg2
+import psycopg
 
 from loadtest.chaos.calls import Call
 from loadtest.drills.server import manage
@@ -21,7 +21,7 @@ EXPECTED_EVENTS = {
 
 def events_by_request(database_url: str, run_id: str) -> dict[str, list[str]]:
     """Event types written under each request id of this run, read straight from the log."""
-    connection = psycopg2.connect(database_url, connect_timeout=5)
+    connection = psycopg.connect(database_url, connect_timeout=5)
     try:
         with connection.cursor() as cursor:
             cursor.execute(

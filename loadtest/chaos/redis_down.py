@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-import psycopg2
+import psycopg
 
 from loadtest.chaos import books as chaos_books
 from loadtest.chaos import evidence, scenario
@@ -78,7 +78,7 @@ def celery_worker_and_beat(environment: dict[str, str]):
 
 def _feed_state(database_url: str) -> tuple[int, int]:
     """(positioned up to, published up to) of the live feed."""
-    connection = psycopg2.connect(database_url, connect_timeout=5)
+    connection = psycopg.connect(database_url, connect_timeout=5)
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT positioned_upto, published_upto FROM finance_feed_state WHERE id = 1")
@@ -88,7 +88,7 @@ def _feed_state(database_url: str) -> tuple[int, int]:
 
 
 def _streams_due(database_url: str) -> int:
-    connection = psycopg2.connect(database_url, connect_timeout=5)
+    connection = psycopg.connect(database_url, connect_timeout=5)
     try:
         with connection.cursor() as cursor:
             cursor.execute(

@@ -7,8 +7,8 @@ must catch each kind of edit and name the event; on the untouched copy it must p
 
 import sys
 
-import psycopg2
-from psycopg2 import sql
+import psycopg
+from psycopg import sql
 
 from loadtest.chaos import scenario
 from loadtest.chaos.services import private_postgres
@@ -41,9 +41,8 @@ EDITS = {
 
 
 def _copy(cluster: PrivateCluster, source: str, target: str) -> str:
-    connection = psycopg2.connect(cluster.url(), connect_timeout=5)
+    connection = psycopg.connect(cluster.url(), connect_timeout=5, autocommit=True)
     try:
-        connection.autocommit = True
         with connection.cursor() as cursor:
             cursor.execute(
                 sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(target), sql.Identifier(source))
@@ -54,14 +53,11 @@ def _copy(cluster: PrivateCluster, source: str, target: str) -> str:
 
 
 def _edit(database_url: str, statement: str) -> int:
-    connection = psycopg2.connect(database_url, connect_timeout=5)
-    try:
-        with connection, connection.cursor() as cursor:
-            cursor.execute("SET session_replication_role = replica")
-            cursor.execute(statement)
-            return cursor.rowcount
-    finally:
-        connection.close()
+    # Leaving the block commits and closes the connection.
+    with psycopg.connect(database_url, connect_timeout=5) as connection, connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute(statement)
+        return cursor.rowcount
 
 
 def _verify(environment: dict[str, str]) -> str:

@@ -5,8 +5,8 @@ import datetime
 from urllib.parse import urlparse
 
 import httpx
-import psycopg2
-from psycopg2 import sql
+import psycopg
+from psycopg import sql
 
 from loadtest.drills.server import PROXY_HEADERS, manage
 
@@ -17,9 +17,8 @@ def create_postgres_database(database_url: str) -> None:
     """Create the database a Postgres URL names, unless it exists."""
     url = urlparse(database_url)
     name = url.path.lstrip("/")
-    maintenance = psycopg2.connect(database_url.replace(url.path, "/postgres", 1))
+    maintenance = psycopg.connect(database_url.replace(url.path, "/postgres", 1), autocommit=True)
     try:
-        maintenance.autocommit = True
         with maintenance.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
             if cursor.fetchone() is None:

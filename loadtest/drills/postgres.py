@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg2
+import psycopg
 
 from loadtest.drills.server import HOST, free_port
 
@@ -28,7 +28,7 @@ def postgres_bin() -> Path:
 
 def connection_count(database_url: str, database: str) -> int:
     """Backends connected to ``database`` right now."""
-    connection = psycopg2.connect(database_url, connect_timeout=2)
+    connection = psycopg.connect(database_url, connect_timeout=2)
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [database])
@@ -90,9 +90,9 @@ class PrivateCluster:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                psycopg2.connect(self.url(), connect_timeout=1).close()
+                psycopg.connect(self.url(), connect_timeout=1).close()
                 return
-            except psycopg2.OperationalError:
+            except psycopg.OperationalError:
                 time.sleep(0.1)
         raise RuntimeError(f"the private Postgres on port {self.port} did not come back within {timeout} s")
 

@@ -146,11 +146,11 @@ def test_a_report_sees_a_write_the_feed_has_not_positioned_yet(accountant, chart
     write's events; the report must see the write all the same."""
     if not on_postgres:
         pytest.skip("SQLite has one writer at a time: no older transaction can be running")
-    import psycopg2
+    import psycopg
 
     accountant.get("/api/v1/reports/ar-aging/?as_of=2026-12-31")
     settings_dict = connection.settings_dict
-    older = psycopg2.connect(
+    older = psycopg.connect(
         dbname=settings_dict["NAME"],
         user=settings_dict["USER"],
         host=settings_dict["HOST"],

@@ -11,7 +11,7 @@ from django.db import connections
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from config import telemetry
+from config import database_pools, telemetry
 from config.celery import app
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,8 +29,10 @@ def exporter():
     spans = InMemorySpanExporter()
     assert telemetry.init_tracing("finance-test", exporter=spans) is not None
     # Instrumentation wraps connect(); connections opened before it stay untraced (in
-    # production tracing starts right after the fork, before any connection).
+    # production tracing starts right after the fork, before any connection), pooled
+    # ones included.
     connections.close_all()
+    database_pools.close_pools()
     yield spans
     telemetry.shutdown_tracing()
 

@@ -174,10 +174,11 @@ def overview() -> dashboard.Dashboard:
         .with_panel(
             graph(
                 "Queries per second",
-                "SQL statements and new database connections per second (connections are reused for DB_CONN_MAX_AGE).",
+                "SQL statements per second, and connections taken per second: from the pool of each"
+                " process (DB_POOL), or opened anew with DB_POOL=0.",
                 "ops",
                 query("sum(rate(django_db_execute_total[5m]))", "queries"),
-                query("sum(rate(django_db_new_connections_total[5m]))", "new connections"),
+                query("sum(rate(django_db_new_connections_total[5m]))", "connections taken"),
                 width=8,
             )
         )

@@ -216,10 +216,10 @@ def test_feed_hands_out_every_event_exactly_once_in_order_while_writers_commit_l
 def test_a_long_transaction_in_another_database_does_not_hold_the_feed_back():
     if connection.vendor != "postgresql":
         pytest.skip("transaction ids are per-database concerns only on Postgres")
-    import psycopg2
+    import psycopg
 
     params = connection.get_connection_params()
-    other = psycopg2.connect(**{**params, "dbname": "postgres"})
+    other = psycopg.connect(**{**params, "dbname": "postgres"})
     try:
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_current_xact_id()")  # holds an xid until rollback
