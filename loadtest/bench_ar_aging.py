@@ -19,27 +19,10 @@ import uuid
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from urllib.parse import urlparse
 
-import psycopg
-from psycopg import sql
+from loadtest.bench_database import recreate_database
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-
-def recreate(database_url: str, *, drop_only: bool = False) -> None:
-    url = urlparse(database_url)
-    name = url.path.lstrip("/")
-    if not name.endswith("_aging"):
-        raise SystemExit(f"refusing to drop {name!r}: the name must end in _aging")
-    maintenance = psycopg.connect(database_url.replace(url.path, "/postgres", 1), autocommit=True)
-    try:
-        with maintenance.cursor() as cursor:
-            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            if not drop_only:
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    finally:
-        maintenance.close()
 
 
 def old_ar_aging(as_of: date) -> dict:
@@ -129,7 +112,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="leave the database for a look with EXPLAIN")
     args = parser.parse_args()
     database_url = os.environ["DATABASE_URL"]
-    recreate(database_url)
+    recreate_database(database_url, suffix="_aging")
     try:
         import django
 
@@ -171,7 +154,7 @@ def main() -> None:
 
         connections.close_all()
         if not args.keep:
-            recreate(database_url, drop_only=True)
+            recreate_database(database_url, suffix="_aging", create=False)
 
 
 if __name__ == "__main__":

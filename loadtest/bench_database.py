@@ -1,12 +1,29 @@
-"""The benchmark's own Postgres database: dropped and created afresh on every run, so
-each run starts from the same empty tables. Only a database whose name ends in
-``_bench`` is ever dropped."""
+"""Throwaway Postgres databases for the benchmarks and load runs: dropped and created
+afresh on every run, so each run starts from the same empty tables. Only a database whose
+name ends in the run's suffix (``_bench``, ``_loadtest``, ...) is ever dropped."""
 
 from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
 
 import psycopg
 from psycopg import sql
+
+
+def recreate_database(database_url: str, *, suffix: str, create: bool = True) -> None:
+    """Drop the database ``database_url`` names, closing its sessions, and unless
+    ``create`` is false create it empty. Refuses a name that does not end in ``suffix``."""
+    parsed = urlparse(database_url)
+    name = parsed.path.lstrip("/")
+    if not name.endswith(suffix):
+        raise SystemExit(f"refusing to drop {name!r}: the name must end in {suffix}")
+    connection = psycopg.connect(database_url.replace(parsed.path, "/postgres", 1), autocommit=True)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            if create:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        connection.close()
 
 
 @dataclass(frozen=True)
@@ -48,11 +65,4 @@ class BenchDatabase:
 
     def recreate(self) -> None:
         """Drop the database (closing its sessions) and create it empty."""
-        connection = self.connect(database="postgres", autocommit=True)
-        try:
-            with connection.cursor() as cursor:
-                name = sql.Identifier(self.name)
-                cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(name))
-        finally:
-            connection.close()
+        recreate_database(self.url, suffix="_bench")

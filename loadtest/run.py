@@ -32,14 +32,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlparse
 
 import httpx
 import psycopg
 from prometheus_client.parser import text_string_to_metric_families
-from psycopg import sql
 
 from loadtest import cpu
+from loadtest.bench_database import recreate_database
 from loadtest.drills.server import HOST, ROOT, Gunicorn, children_of, free_port, manage, service_environment
 
 OUT = ROOT / "docs" / "performance"
@@ -69,20 +68,6 @@ def parse_duration(text: str) -> int:
 
 
 # --- The stack -------------------------------------------------------------------------
-
-
-def recreate_database(database_url: str) -> None:
-    url = urlparse(database_url)
-    name = url.path.lstrip("/")
-    if not name.endswith("_loadtest"):
-        raise SystemExit(f"refusing to drop {name!r}: the load test's database name must end in _loadtest")
-    maintenance = psycopg.connect(database_url.replace(url.path, "/postgres", 1), autocommit=True)
-    try:
-        with maintenance.cursor() as cursor:
-            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    finally:
-        maintenance.close()
 
 
 @dataclass
@@ -473,7 +458,7 @@ def main() -> None:
     uptime_before = subprocess.run(["/usr/bin/uptime"], capture_output=True, text=True, check=False).stdout.strip()
     say(f"{args.kind}: {uptime_before}", flush=True)
 
-    recreate_database(args.database_url)
+    recreate_database(args.database_url, suffix="_loadtest")
     environment = service_environment(args.database_url, args.redis_url)
     tokens = seed(environment)
     gunicorn = Gunicorn(environment, workers=args.workers, graceful_timeout=10)
