@@ -22,7 +22,6 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
-from django.urls import Resolver404, resolve
 
 from tests.observability import monitoring_files as files
 
@@ -280,8 +279,7 @@ def burst(stack) -> tuple[dict[str, int], httpx.Client]:
     }
     assert client.post("/api/v1/journal-entries/", json=unbalanced).status_code == 422
     assert client.get("/api/v1/journal-entries/00000000-0000-0000-0000-000000000000/").status_code == 404
-    if _rollout_api_installed():
-        _gate_reports_behind_a_flag(stack, client)
+    _gate_reports_behind_a_flag(stack, client)
     manage(stack, "verify_events", "--no-progress")
     manage(stack, "verify_projections", "--no-progress")
     return sent, client
@@ -376,7 +374,7 @@ def scraped(stack):
 
 def dashboard_and_rule_queries() -> list[tuple[str, str, str]]:
     exprs = [("prometheus-rules.yaml", rule["record"], rule["record"]) for rule in files.recording_rules()]
-    return exprs + [q for q in files.panel_queries() if _rollout_api_installed() or q[0] != "rollout.json"]
+    return exprs + files.panel_queries()
 
 
 def queries_without_data(stack) -> list[tuple[str, str, str]]:
@@ -400,16 +398,7 @@ def test_every_recording_rule_and_dashboard_panel_returns_data(scraped):
     assert not unknown, f"queries naming metrics nobody exports: {unknown}"
 
 
-def _rollout_api_installed() -> bool:
-    try:
-        resolve("/api/v1/rollout/flags/")
-    except Resolver404:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _rollout_api_installed(), reason="rollout flags API (rollout/) is not on this branch yet")
-def test_rollout_dashboard_has_data_once_rollout_is_installed(scraped):
+def test_rollout_dashboard_has_data(scraped):
     # Also covered by the test above once the rollout app routes its API; kept apart so
     # that while it is missing a skip says so instead of the panels being left out quietly.
     for _, title, expr in [q for q in files.panel_queries() if q[0] == "rollout.json"]:
