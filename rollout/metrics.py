@@ -52,7 +52,8 @@ class DecisionTally:
     def record(self, active: str) -> None:
         """Count one request whose active flags are ``active`` (the X-Rollout value)."""
         with self._lock:
-            self._counts[active] += 1
+            # get() rather than Counter's __missing__: most first visits bring a new key.
+            self._counts[active] = self._counts.get(active, 0) + 1
 
     def flush(self, flags) -> None:
         """Add the counts to the metric; ``flags`` are the names decided for them."""

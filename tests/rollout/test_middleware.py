@@ -5,13 +5,15 @@ from http.cookies import SimpleCookie
 import pytest
 from django.core import signing
 from django.db import OperationalError, connection
+from django.http import HttpResponse
 from django.test import override_settings
 from prometheus_client import REGISTRY
 
 from finance.api.auth import issue_token
 from rollout import bucketing, registry
-from rollout.decisions import VISITOR_COOKIE, VISITOR_COOKIE_SALT, sign_visitor
+from rollout.decisions import VISITOR_COOKIE, VISITOR_COOKIE_MAX_AGE, VISITOR_COOKIE_SALT, sign_visitor
 from rollout.evaluation import ALLOWED, IN_COHORT, OUT_OF_COHORT
+from rollout.middleware import set_visitor_cookie
 from rollout.tasks import republish_version
 from rollout.testing import override_flag
 
@@ -342,3 +344,22 @@ def test_gated_requests_are_observed_in_and_out_of_the_cohort(client, make_flag,
     client.get("/labs/status/503", secure=True)  # refused at the gate: 404
 
     assert (count("in", "5xx") - before[0], count("out", "4xx") - before[1]) == (1, 1)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_the_visitor_cookie_is_what_set_cookie_writes(settings, monkeypatch, debug):
+    settings.DEBUG = debug
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.25)
+    ours, djangos = HttpResponse(), HttpResponse()
+
+    set_visitor_cookie(ours, "a-visitor")
+    djangos.set_cookie(
+        VISITOR_COOKIE,
+        sign_visitor("a-visitor"),
+        max_age=VISITOR_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=not debug,
+    )
+
+    assert ours.cookies.output() == djangos.cookies.output()
