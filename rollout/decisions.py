@@ -6,6 +6,7 @@ visitor's signed cookie id.
 """
 
 import hmac
+import logging
 import secrets
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
@@ -13,10 +14,13 @@ from hashlib import sha256
 
 from django.conf import settings
 from django.core import signing
+from django.db import DatabaseError
 
 from rollout import bucketing
 from rollout.evaluation import OVERRIDDEN, UNKNOWN_DECISION, Decision, active_names, decide
 from rollout.registry import FlagSet, registry
+
+logger = logging.getLogger(__name__)
 
 VISITOR_COOKIE = "rollout_visitor"
 VISITOR_COOKIE_SALT = "rollout.visitor"
@@ -58,6 +62,20 @@ def visitor_id(cookie: str | None) -> str | None:
         return None
 
 
+def signed_in_user(request):
+    """The request's signed-in user, or ``None``: also when the session cannot be read
+    because the database is down, since deciding flags must never fail a request (the
+    user is then decided as an anonymous visitor)."""
+    user = getattr(request, "user", None)
+    if user is None:
+        return None
+    try:
+        return user if user.is_authenticated else None
+    except DatabaseError:
+        logger.warning("rollout: the session could not be read; deciding as a visitor", exc_info=True)
+        return None
+
+
 class RequestFlags(Mapping):
     """``name → Decision`` for every known flag, decided lazily and once. Unknown names
     read as off (``reason == "unknown"``) instead of raising."""
@@ -74,8 +92,8 @@ class RequestFlags(Mapping):
 
     def _subject(self) -> tuple[int | None, bytes]:
         if self._identity is None:
-            user = getattr(self._request, "user", None)
-            if user is not None and user.is_authenticated:
+            user = signed_in_user(self._request)
+            if user is not None:
                 self.identify(user)
             else:
                 self.anonymous = True

@@ -54,7 +54,7 @@ class FlagWriteSerializer(serializers.Serializer):
     """Body of POST (``name`` required) and PATCH (``name`` must not change)."""
 
     name = StrictString(max_length=100, required=False)
-    description = serializers.CharField(allow_blank=True, required=False, trim_whitespace=False)
+    description = StrictString(allow_blank=True, required=False, trim_whitespace=False)
     enabled = StrictBoolean(required=False)
     percentage = PercentageString(required=False)
     users = serializers.ListField(child=StrictString(), required=False, max_length=10_000)

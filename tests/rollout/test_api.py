@@ -81,6 +81,8 @@ def test_a_json_number_percentage_is_400_and_three_decimals_422(operator):
     [
         ({"name": "beta"}, 400),  # no reason
         ({"name": "beta", "reason": ""}, 400),
+        ({"name": "beta", "reason": "   "}, 400),
+        ({"name": "beta", "reason": "x", "description": 12}, 400),
         ({"name": "beta", "reason": "x", "enabled": "yes"}, 400),
         ({"name": "beta", "reason": "x", "users": "ana"}, 400),
         ({"name": "beta", "reason": "x", "colour": "red"}, 400),
@@ -240,7 +242,12 @@ def test_the_schema_documents_the_rollout_api(client):
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
 
-    assert {"/api/v1/rollout/flags/", "/api/v1/rollout/flags/{name}/", "/api/v1/rollout/me/"} <= set(schema["paths"])
+    assert {
+        "/api/v1/rollout/flags/",
+        "/api/v1/rollout/flags/{name}/",
+        "/api/v1/rollout/flags/{name}/history/",
+        "/api/v1/rollout/me/",
+    } <= set(schema["paths"])
 
 
 def test_an_idempotency_key_replays_the_creation(operator):

@@ -7,6 +7,7 @@ from django.core import signing
 from django.db import OperationalError, connection
 from django.http import HttpResponse
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from prometheus_client import REGISTRY
 
 from finance.api.auth import issue_token
@@ -162,6 +163,40 @@ def test_api_token_users_are_decided_as_themselves_at_the_gate(client, make_flag
     refused = client.get("/beta/page", secure=True, headers={"Authorization": "Token wrong"})
 
     assert (allowed.status_code, refused.status_code) == (200, 404)
+
+
+def test_a_gated_api_request_looks_its_token_up_once(client, make_flag, make_user):
+    key = issue_token(make_user("robot", "viewer"))
+    make_flag("beta", users=["robot"], path_prefixes=["/api/v1/accounts/"])
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/accounts/", secure=True, headers={"Authorization": f"Token {key}"})
+
+    assert (response.status_code, response["X-Rollout"]) == (200, "beta")
+    assert sum("finance_api_token" in query["sql"] for query in queries.captured_queries) == 1
+
+
+def test_a_gated_request_whose_token_cannot_be_looked_up_is_a_problem_503(client, make_flag, make_user):
+    key = issue_token(make_user("robot"))
+    make_flag("beta", users=["robot"], path_prefixes=["/beta/"])
+    assert client.get("/beta/page", secure=True, headers={"Authorization": f"Token {key}"}).status_code == 200
+
+    with connection.execute_wrapper(_refuse_queries):
+        response = client.get("/beta/page", secure=True, headers={"Authorization": f"Token {key}"})
+
+    assert (response.status_code, response["Content-Type"]) == (503, "application/problem+json")
+    assert response["Retry-After"] == "2"
+
+
+def test_a_signed_in_user_whose_session_cannot_be_read_is_still_served(client, make_flag, make_user):
+    make_flag("beta", percentage="100")
+    client.force_login(make_user("ana"))
+    assert client.get("/labs/status/200", secure=True)["X-Rollout"] == "beta"
+
+    with connection.execute_wrapper(_refuse_queries):
+        response = client.get("/labs/status/200", secure=True)
+
+    assert (response.status_code, response["X-Rollout"]) == (200, "beta")
 
 
 def test_flag_is_active_and_the_template_tag_off(client, make_flag):

@@ -1,10 +1,15 @@
 import logging
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from prometheus_client import REGISTRY
 
+from config.celery import app
 from rollout import registry, traffic
 from rollout.models import ChangeSource, Flag, RampStatus
 from rollout.ramp import Traffic
@@ -39,6 +44,13 @@ def visit(monkeypatch, when: float, status: int, visitors: int) -> int:
     return in_cohort
 
 
+def guard_at(monkeypatch, when: datetime) -> dict[str, str]:
+    """The beat task's run at ``when``."""
+    with monkeypatch.context() as patched:
+        patched.setattr(timezone, "now", lambda: when)
+        return guard_ramps.apply().get()
+
+
 def sample(name: str, flag: str) -> float:
     return REGISTRY.get_sample_value(name, {"flag": flag}) or 0.0
 
@@ -54,8 +66,8 @@ def test_a_ramp_advances_under_good_traffic_and_rolls_back_under_5xx(
     good = visit(monkeypatch, window + 5, 200, 80)
     # when the guard runs before and after the hold
     with django_capture_on_commit_callbacks(execute=True):
-        early = ramp_guard(now=flag.ramp_stage_started_at + timedelta(seconds=59))
-        advanced = ramp_guard(now=at(window + 61))
+        early = guard_at(monkeypatch, flag.ramp_stage_started_at + timedelta(seconds=59))
+        advanced = guard_at(monkeypatch, at(window + 61))
 
     flag = Flag.objects.get(name="beta")
     assert 10 <= good < 80  # half the visitors, give or take
@@ -71,7 +83,7 @@ def test_a_ramp_advances_under_good_traffic_and_rolls_back_under_5xx(
     stage_two = first_full_window(flag.ramp_stage_started_at)
     failed = visit(monkeypatch, stage_two + 5, 503, 30)
     with caplog.at_level(logging.ERROR, logger="rollout.services"), django_capture_on_commit_callbacks(execute=True):
-        rolled_back = ramp_guard(now=at(stage_two + 10))
+        rolled_back = guard_at(monkeypatch, at(stage_two + 10))
 
     flag = Flag.objects.get(name="beta")
     assert (failed, rolled_back) == (30, {"beta": "roll_back"})
@@ -81,6 +93,10 @@ def test_a_ramp_advances_under_good_traffic_and_rolls_back_under_5xx(
     assert sample("rollout_ramp_rollbacks_total", "beta") == rollbacks + 1
     alerts = [r for r in caplog.records if r.name == "rollout.services" and r.levelno == logging.ERROR]
     assert [(r.getMessage(), r.flag) for r in alerts] == [("rollout ramp rolled back", "beta")]
+
+
+def test_beat_runs_the_guard():
+    assert app.conf.beat_schedule["guard-rollout-ramps"]["task"] == guard_ramps.name
 
 
 def test_only_in_cohort_requests_are_counted(monkeypatch, make_flag):
@@ -116,6 +132,34 @@ def test_the_last_stage_completes(monkeypatch, make_flag):
 
     assert ramp_guard(now=at(window + 61)) == {"beta": "complete"}
     assert Flag.objects.get(name="beta").ramp_status == RampStatus.COMPLETED
+
+
+# A worker process of its own: it counts requests in its buffer and flushes them.
+WORKER = """
+import sys
+import django
+django.setup()
+from rollout import traffic
+requests, errors, at = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+for n in range(requests):
+    traffic.buffer.record("beta", error=n < errors, latency_ms=3, at=at)
+traffic.flush()
+"""
+
+
+def test_counts_flushed_by_separate_worker_processes_add_up(settings):
+    if not settings.REDIS_URL:
+        pytest.skip("without Redis the counts are shared through the database, which this test's transaction hides")
+    now = 1_800_000_000.0
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "REDIS_URL": settings.REDIS_URL}
+
+    for requests, errors in ((5, 0), (3, 2)):
+        subprocess.run(  # noqa: S603 - fixed argv
+            [sys.executable, "-c", WORKER, str(requests), str(errors), str(now)], env=env, check=True, timeout=60
+        )
+
+    seen = traffic.store().window("beta", at(now - 30), at(now + 30))
+    assert (seen.requests, seen.errors) == (8, 2)
 
 
 def test_counts_from_several_workers_add_up():
