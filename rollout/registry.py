@@ -33,6 +33,10 @@ logger = logging.getLogger(__name__)
 
 VERSION_KEY = "rollout:version"
 CHECK_INTERVAL_SECONDS = 1.0
+# While the cache does not answer, checks read only the database's version, and try the
+# cache again after this long: each try may wait out the cache's timeouts (0.5 s a call
+# in production), and a check runs on a request.
+CACHE_RETRY_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,14 @@ def read_signal() -> str | None:
         return None
 
 
+def _readable_signal() -> str | None:
+    try:
+        return read_signal()
+    except Exception:  # an unreachable cache is a missing token
+        logger.warning("rollout version token not readable", exc_info=True)
+        return None
+
+
 def token_version(token: str | None) -> int | None:
     """The flag-set version a token names."""
     head = (token or "").split(":", 1)[0]
@@ -186,6 +198,7 @@ class FlagRegistry:
         self._flags = FlagSet()
         self._token: str | None = None
         self._next_check = 0.0
+        self._cache_retry_at = 0.0
         self._lock = threading.Lock()
 
     def current(self) -> FlagSet:
@@ -202,6 +215,7 @@ class FlagRegistry:
     def reset(self) -> None:
         """Forget the copy (tests)."""
         self._flags = FlagSet()
+        self._cache_retry_at = 0.0
         self.invalidate()
 
     def refresh(self) -> None:
@@ -244,17 +258,19 @@ class FlagRegistry:
         # A token that differs from the one this copy was loaded under means a change
         # (whatever its value: a token left over from another database life just costs
         # one reload). No token at all: the database answers and publishes one.
-        try:
-            token = read_signal()
-        except Exception:  # an unreachable cache is a missing token
-            logger.warning("rollout version token not readable", exc_info=True)
-            token = None
+        if self._clock() < self._cache_retry_at:
+            return f"{read_version()}:database"
+        token = _readable_signal()
         if token is None:
             version = read_version()
             publish_version(version, only_if_absent=True)
-            # Still none (the cache is down): the database's version is the token, so a
-            # change is noticed even while nothing can be published.
-            token = read_signal() or f"{version}:database"
+            token = _readable_signal()
+            if token is None:
+                # Still none: the cache is away (or there is none to share). The
+                # database's version is the token meanwhile, so a change is still
+                # noticed within a check, and the cache is left alone for a while.
+                self._cache_retry_at = self._clock() + CACHE_RETRY_SECONDS
+                token = f"{version}:database"
         return token
 
 

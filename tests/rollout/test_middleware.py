@@ -306,6 +306,35 @@ DEAD_REDIS = {
 }
 
 
+def test_while_the_cache_is_away_checks_read_the_database_and_try_the_cache_now_and_then(
+    client, make_flag, change_flag, clock, cache_calls
+):
+    make_flag("beta", percentage="100")
+    client.get("/labs/status/200", secure=True)
+    cache_calls.clear()
+    away = {
+        "default": {**DEAD_REDIS["default"], "OPTIONS": {**DEAD_REDIS["default"]["OPTIONS"], "IGNORE_EXCEPTIONS": True}}
+    }
+
+    with override_settings(REDIS_URL="redis://127.0.0.1:1/0", CACHES=away):
+        clock.now += 1
+        client.get("/labs/status/200", secure=True)
+        first_check = list(cache_calls)
+        change_flag("beta", percentage="0")  # its publish is lost: the cache is away
+        cache_calls.clear()
+        answers = []
+        for _ in range(3):
+            clock.now += 1
+            answers.append(client.get("/labs/status/200", secure=True)["X-Rollout"])
+        while_away = list(cache_calls)
+        clock.now += registry.CACHE_RETRY_SECONDS
+        client.get("/labs/status/200", secure=True)
+
+    assert first_check == ["get", "add", "get"]
+    assert (answers, while_away) == (["", "", ""], [])
+    assert cache_calls == ["get", "add", "get"]
+
+
 def test_database_and_cache_down_serves_the_last_good_copy(client, make_flag, change_flag, clock):
     make_flag("beta", percentage="100")
     assert client.get("/labs/status/200", secure=True)["X-Rollout"] == "beta"
