@@ -54,7 +54,9 @@ class Traffic:
 
     def p95_ms(self) -> int | None:
         """The upper bound of the bucket holding the 95th percentile (``None`` if it is the
-        open-ended one): a P95 never reported lower than it was."""
+        open-ended one): a P95 never reported lower than it was. Against a limit that is
+        itself a bound, ``p95_ms() > limit`` holds exactly when more than 5 % of the
+        requests took longer than the limit."""
         if not self.requests:
             return 0
         rank = self.requests * 95 / 100
@@ -172,7 +174,14 @@ def parse_plan(data, field: str = "ramp") -> RampPlan:
     error_rate = _decimal(data.get("max_error_rate"), f"{field}.max_error_rate", problems)
     if error_rate is not None and not Decimal(0) <= error_rate <= Decimal(1):
         problems.add(f"{field}.max_error_rate", "must be a share between 0 and 1")
-    max_p95 = _int(data.get("max_p95_ms"), f"{field}.max_p95_ms", problems, 1, 600_000)
+    max_p95 = _int(data.get("max_p95_ms"), f"{field}.max_p95_ms", problems, 1, LATENCY_BOUNDS_MS[-1])
+    if max_p95 is not None and max_p95 not in LATENCY_BOUNDS_MS:
+        # At a bound, "P95 within the limit" is exactly "95 % of the requests in the
+        # buckets up to it"; between two, the histogram cannot tell.
+        problems.add(
+            f"{field}.max_p95_ms",
+            f"must be one of {', '.join(map(str, LATENCY_BOUNDS_MS))}: the bounds of the latency histogram",
+        )
     min_requests = _int(data.get("min_requests", 100), f"{field}.min_requests", problems, 0, 10**9)
     problems.raise_if_any("invalid ramp plan")
     return RampPlan(tuple(stages), error_rate, max_p95, min_requests)

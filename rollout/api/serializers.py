@@ -67,7 +67,8 @@ class FlagWriteSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         help_text="A plan {stages: [{percentage, hold_seconds}], max_error_rate, max_p95_ms, min_requests} starts "
-        'a ramp; {"status": "paused"} or {"status": "running"} pauses or resumes it; null removes it.',
+        "a ramp (max_p95_ms one of 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000); "
+        '{"status": "paused"} or {"status": "running"} pauses or resumes it; null removes it.',
     )
     reason = StrictString(max_length=2000, help_text="Why: required on every change, kept in the history.")
 

@@ -220,7 +220,7 @@ def test_a_ramp_through_the_api(operator):
     plan = {
         "stages": [{"percentage": "10", "hold_seconds": 300}, {"percentage": "100", "hold_seconds": 300}],
         "max_error_rate": "0.01",
-        "max_p95_ms": 400,
+        "max_p95_ms": 500,
     }
 
     started = send(operator, "patch", f"{FLAGS}beta/", {"ramp": plan, "reason": "ramp"}).json()

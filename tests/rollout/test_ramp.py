@@ -112,3 +112,26 @@ def test_latency_beyond_the_last_bound_is_open_ended():
 
     assert Traffic(10, 0, tuple(counts)).p95_ms() is None
     assert judge(parse_plan({**PLAN, "min_requests": 1}), 0, 0, Traffic(10, 0, tuple(counts))).action == ROLL_BACK
+
+
+@pytest.mark.parametrize("limit", [400, 20_000])
+def test_a_p95_limit_off_the_histograms_bounds_is_refused(limit):
+    with pytest.raises(RuleViolation) as raised:
+        parse_plan({**PLAN, "max_p95_ms": limit})
+
+    assert [e.field for e in raised.value.errors] == ["ramp.max_p95_ms"]
+
+
+@pytest.mark.parametrize("limit", ramp.LATENCY_BOUNDS_MS)
+def test_at_a_bound_the_p95_check_is_exact(limit):
+    # 95 requests at the limit and 5 just over it: within; one more over it: not.
+    def cohort(over: int) -> Traffic:
+        counts = [0] * (len(ramp.LATENCY_BOUNDS_MS) + 1)
+        counts[ramp.latency_bucket(limit)] += 100 - over
+        counts[ramp.latency_bucket(limit + 0.5)] += over
+        return Traffic(100, 0, tuple(counts))
+
+    plan = parse_plan({**PLAN, "max_p95_ms": limit})
+
+    assert judge(plan, 0, 600, cohort(5)).action == ADVANCE
+    assert judge(plan, 0, 600, cohort(6)).action == ROLL_BACK
