@@ -1,3 +1,4 @@
+import re
 import time
 from email.utils import parsedate_to_datetime
 from http.cookies import SimpleCookie
@@ -6,7 +7,7 @@ import pytest
 from django.core import signing
 from django.db import OperationalError, connection
 from django.http import HttpResponse
-from django.test import override_settings
+from django.test import modify_settings, override_settings
 from django.test.utils import CaptureQueriesContext
 from prometheus_client import REGISTRY
 
@@ -239,6 +240,35 @@ def test_steady_state_requests_cost_no_query_and_no_cache_call(
 
     assert cache_calls == []
     assert all(r.status_code == 200 and r.has_header("X-Rollout") for r in responses)
+
+
+def _tables(queries: CaptureQueriesContext) -> list[list[str]]:
+    """The tables each query read (the SQL itself holds times that differ between runs)."""
+    return [re.findall(r'FROM "(\w+)"', query["sql"]) for query in queries.captured_queries]
+
+
+def test_for_a_signed_in_user_the_middleware_adds_no_query_and_no_cache_call(
+    client, make_flag, make_user, clock, cache_calls
+):
+    user = make_user("ana")
+    make_flag("beta", users=["ana"])
+    make_flag("half", percentage="50")
+    client.force_login(user)
+    client.get("/labs/whoami", secure=True)  # loads the copy
+    cache_calls.clear()
+
+    with CaptureQueriesContext(connection) as with_rollout:
+        response = client.get("/labs/whoami", secure=True)
+    with (
+        modify_settings(MIDDLEWARE={"remove": "rollout.middleware.RolloutMiddleware"}),
+        CaptureQueriesContext(connection) as without,
+    ):
+        client.get("/labs/whoami", secure=True)
+
+    assert (response.content, response["X-Rollout"].split(",")[0]) == (b"ana", "beta")
+    assert ["django_session"] in _tables(without)  # the view's own reads, which both requests make
+    assert _tables(with_rollout) == _tables(without)
+    assert cache_calls == []
 
 
 def test_after_a_second_one_version_check_then_quiet_again(

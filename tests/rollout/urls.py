@@ -19,6 +19,10 @@ def status_page(request, code: int):
     return HttpResponse(f"status {code}", status=code)
 
 
+def whoami_page(request):
+    return HttpResponse(request.user.get_username())
+
+
 def active_page(request, name: str):
     return HttpResponse("yes" if flag_is_active(request, name) else "no")
 
@@ -27,5 +31,6 @@ urlpatterns = [
     path("beta/page", beta_page),
     path("labs/status/<int:code>", status_page),
     path("labs/active/<str:name>", active_page),
+    path("labs/whoami", whoami_page),
     *project_urlpatterns,
 ]
