@@ -149,17 +149,22 @@ ROUNDS = 5
 TARGET_P99_US = 50
 
 
+def prepare(middleware, scenario: str, requests: list, bare: list) -> None:
+    """A fresh copy of the flags, warmed up; the "first" scenarios then start with an
+    empty memo, as just after a change."""
+    registry.registry._flags = twenty_flags()
+    timings(middleware, requests[:2000], bare[:2000], time.perf_counter_ns)
+    if scenario in (SIGNED_IN_NEW, VISITOR_NEW):
+        registry.registry._flags.memo.clear()
+
+
 def timed_round(middleware, scenario: str) -> tuple[tuple[float, float], tuple[float, float]]:
-    """One round's overhead (p50, p99) in CPU time and in wall time. Each timing runs on a
-    fresh copy of the flags after a warm-up; the "first" scenarios then start with an empty
-    memo, as just after a change."""
+    """One round's overhead (p50, p99) in CPU time and in wall time, each timed on a
+    prepared copy of the flags."""
     requests, bare = requests_for(scenario), requests_for(scenario)
     measured = []
     for clock in (time.thread_time_ns, time.perf_counter_ns):
-        registry.registry._flags = twenty_flags()
-        timings(middleware, requests[:2000], bare[:2000], time.perf_counter_ns)
-        if scenario in (SIGNED_IN_NEW, VISITOR_NEW):
-            registry.registry._flags.memo.clear()
+        prepare(middleware, scenario, requests, bare)
         measured.append(overhead(*timings(middleware, requests, bare, clock)))
     return measured[0], measured[1]
 
@@ -179,10 +184,9 @@ def measure() -> list[tuple[str, list[tuple[float, float]], list[tuple[float, fl
             wall[scenario].append(wall_round)
     results = []
     for scenario in SCENARIOS:
-        registry.registry._flags = twenty_flags()
-        results.append(
-            (scenario, cpu[scenario], wall[scenario], collection_per_request(middleware, requests_for(scenario)))
-        )
+        requests, bare = requests_for(scenario), requests_for(scenario)
+        prepare(middleware, scenario, requests, bare)
+        results.append((scenario, cpu[scenario], wall[scenario], collection_per_request(middleware, requests)))
     return results
 
 
